@@ -1,0 +1,133 @@
+"""The tenant catalog's typed model (``stacks/tenants.yaml``).
+
+Field names are a public contract (see DESIGN.md): extend, never rename. The
+models only check *shape* (types, enums, ranges of single fields); rules that
+relate fields to each other live in ``validation.py`` so that every violation
+in a catalog can be reported at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Cloud = Literal["aws", "azure", "gcp"]
+Isolation = Literal["pool", "bridge", "silo"]
+Framework = Literal["gdpr", "hipaa", "pci", "soc2", "iso27001"]
+Status = Literal["active", "suspended", "offboarded"]
+
+CLOUDS: tuple[Cloud, ...] = ("aws", "azure", "gcp")
+ISOLATIONS: tuple[Isolation, ...] = ("pool", "bridge", "silo")
+FRAMEWORKS: tuple[Framework, ...] = ("gdpr", "hipaa", "pci", "soc2", "iso27001")
+
+TENANT_ID_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+TIER_NAME_PATTERN = r"^[a-z][a-z0-9]{1,14}$"
+# ddd:hh:mm-ddd:hh:mm, the RDS form; Azure and GCP windows are derived from it.
+MAINTENANCE_WINDOW_PATTERN = (
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-"
+    r"(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$"
+)
+
+Percent = Annotated[int, Field(ge=1, le=100)]
+Capacity = Annotated[float, Field(ge=0, le=256, multiple_of=0.5)]
+Replicas = Annotated[int, Field(ge=0, le=1000)]
+RetentionDays = Annotated[int, Field(ge=1, le=365)]
+
+
+class _Strict(BaseModel):
+    # extra="forbid": a misspelt key is an error, never silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DatabaseProfile(_Strict):
+    """Database sizing and durability for a tier; capacity is in AWS ACUs (1 ACU ~ 2 GiB)."""
+
+    min_capacity: Capacity = Field(description="Minimum compute capacity (ACU-equivalent).")
+    max_capacity: Capacity = Field(description="Maximum compute capacity (ACU-equivalent).")
+    backup_retention_days: RetentionDays = Field(description="Days automated backups are kept.")
+    pitr: bool = Field(True, description="Point-in-time recovery. On unless explicitly false.")
+    high_availability: bool = Field(False, description="Standby in a second zone.")
+    maintenance_window: str = Field(
+        "sun:03:00-sun:04:00",
+        pattern=MAINTENANCE_WINDOW_PATTERN,
+        description="Weekly maintenance window in UTC, ddd:hh:mm-ddd:hh:mm.",
+    )
+
+
+class AppProfile(_Strict):
+    """Kubernetes autoscaling of the tenant-facing service."""
+
+    min_replicas: Replicas = 2
+    max_replicas: Replicas = 50
+    cpu_target: Percent = 70
+    memory_target: Percent = 80
+
+
+class Tier(_Strict):
+    """A product tier: one isolation model plus sizing, autoscaling and backups."""
+
+    isolation: Isolation
+    database: DatabaseProfile
+    app: AppProfile = AppProfile()
+    tenants_per_shard: Annotated[int, Field(ge=1, le=10000)] | None = Field(
+        None, description="Capacity of one shared server (bridge/pool). Default: pool 100, bridge 25."
+    )
+    shards: Annotated[int, Field(ge=1, le=99)] = Field(
+        1, description="Shared servers per cell for this tier (bridge/pool)."
+    )
+
+
+class DatabaseOverrides(_Strict):
+    min_capacity: Capacity | None = None
+    max_capacity: Capacity | None = None
+    backup_retention_days: RetentionDays | None = None
+
+
+class AppOverrides(_Strict):
+    min_replicas: Replicas | None = None
+    max_replicas: Replicas | None = None
+    cpu_target: Percent | None = None
+    memory_target: Percent | None = None
+
+
+class Overrides(_Strict):
+    """Per-tenant adjustments; each must stay within its tier's bounds."""
+
+    database: DatabaseOverrides = DatabaseOverrides()
+    app: AppOverrides = AppOverrides()
+
+
+class Tenant(_Strict):
+    id: str = Field(pattern=TENANT_ID_PATTERN, description="Stable id; never reused.")
+    name: str = Field(min_length=1, max_length=200)
+    tier: str
+    cloud: Cloud
+    region: str
+    residency: str
+    compliance: list[Framework] = []
+    status: Status = "active"
+    overrides: Overrides = Overrides()
+    shard: str | None = Field(None, description="Pin to a shard of the tier, e.g. free-02.")
+
+
+class Catalog(_Strict):
+    version: Literal[1]
+    residency_zones: dict[str, dict[Cloud, list[str]]] = Field(
+        description="zone -> cloud -> regions where the zone's data may live."
+    )
+    tiers: dict[str, Tier]
+    tenants: list[Tenant]
+
+    def tier_of(self, tenant: Tenant) -> Tier:
+        return self.tiers[tenant.tier]
+
+
+# Backup retention each managed service accepts, in days.
+RETENTION_RANGE_DAYS: dict[Cloud, tuple[int, int]] = {
+    "aws": (1, 35),  # Aurora BackupRetentionPeriod
+    "azure": (7, 35),  # Flexible Server backupRetentionDays
+    "gcp": (1, 365),  # Cloud SQL retainedBackups (one backup a day)
+}
+
+DEFAULT_TENANTS_PER_SHARD: dict[Isolation, int] = {"pool": 100, "bridge": 25, "silo": 1}
