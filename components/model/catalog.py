@@ -48,6 +48,12 @@ class DatabaseProfile(_Strict):
     backup_retention_days: RetentionDays = Field(description="Days automated backups are kept.")
     pitr: bool = Field(True, description="Point-in-time recovery. On unless explicitly false.")
     high_availability: bool = Field(False, description="Standby in a second zone.")
+    connection_limit: Annotated[int, Field(ge=1, le=10000)] = Field(
+        20, description="Per-tenant role CONNECTION LIMIT (noisy-neighbour guardrail)."
+    )
+    statement_timeout_ms: Annotated[int, Field(ge=100, le=86_400_000)] = Field(
+        30_000, description="Per-tenant role statement_timeout in milliseconds."
+    )
     maintenance_window: str = Field(
         "sun:03:00-sun:04:00",
         pattern=MAINTENANCE_WINDOW_PATTERN,
