@@ -77,7 +77,8 @@ class Tier(_Strict):
     database: DatabaseProfile
     app: AppProfile = AppProfile()
     tenants_per_shard: Annotated[int, Field(ge=1, le=10000)] | None = Field(
-        None, description="Capacity of one shared server (bridge/pool). Default: pool 100, bridge 25."
+        None,
+        description="Capacity of one shared server (bridge/pool). Default: pool 100, bridge 25.",
     )
     shards: Annotated[int, Field(ge=1, le=99)] = Field(
         1, description="Shared servers per cell for this tier (bridge/pool)."

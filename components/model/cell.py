@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from .catalog import CLOUDS, AppProfile, Catalog, Cloud, DatabaseProfile, Isolation, Tenant
 from .placement import shard_of
 
-STACK_NAME_PATTERN = re.compile(r"^(?P<env>[a-z][a-z0-9]{1,9})-(?P<cloud>aws|azure|gcp)-(?P<region>[a-z0-9-]+)$")
+STACK_NAME_PATTERN = re.compile(
+    r"^(?P<env>[a-z][a-z0-9]{1,9})-(?P<cloud>aws|azure|gcp)-(?P<region>[a-z0-9-]+)$"
+)
 PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
 
 
@@ -73,7 +75,9 @@ def cell_tenants(catalog: Catalog, cell: Cell) -> list[PlacedTenant]:
     chosen = [
         place_tenant(catalog, tenant)
         for tenant in catalog.tenants
-        if tenant.cloud == cell.cloud and tenant.region == cell.region and tenant.status != "offboarded"
+        if tenant.cloud == cell.cloud
+        and tenant.region == cell.region
+        and tenant.status != "offboarded"
     ]
     return sorted(chosen, key=lambda placed: placed.id)
 

@@ -85,7 +85,8 @@ def overflow_issues(catalog: Catalog) -> list[tuple[int, str, str]]:
         roomy = [
             name
             for name in shard_names(key.tier, tier)
-            if len(shards.get(ShardKey(key.cloud, key.region, key.tier, int(name[-2:])), [])) < limit
+            if len(shards.get(ShardKey(key.cloud, key.region, key.tier, int(name[-2:])), []))
+            < limit
         ]
         fix = f"pin it with 'shard: {roomy[0]}'" if roomy else f"raise tiers.{key.tier}.shards"
         for index in indices[limit:]:

@@ -49,7 +49,9 @@ class _Report:
         self.issues: list[Issue] = []
 
     def add(self, loc: Loc, message: str, hint: str) -> None:
-        self.issues.append(Issue(self.file, format_path(loc), message, hint, line_of(self.lines, loc)))
+        self.issues.append(
+            Issue(self.file, format_path(loc), message, hint, line_of(self.lines, loc))
+        )
 
     def add_pydantic(self, prefix: Loc, error: ValidationError) -> None:
         for item in error.errors(include_url=False):
@@ -71,11 +73,19 @@ def _shape(report: _Report, data: Any) -> tuple[Any, dict[str, Tier], dict[int, 
     """Validate the document's shape; return what parsed, keyed by YAML position."""
     if not isinstance(data, dict):
         kind = "empty" if data is None else type(data).__name__
-        report.add((), f"the catalog must be a mapping, got {kind}", "start from the example in stacks/tenants.yaml")
+        report.add(
+            (),
+            f"the catalog must be a mapping, got {kind}",
+            "start from the example in stacks/tenants.yaml",
+        )
         return None, {}, {}
     for key in data:
         if key not in _TOP_LEVEL_KEYS:
-            report.add((key,), f"unknown top-level key {key!r}", f"allowed keys: {', '.join(_TOP_LEVEL_KEYS)}")
+            report.add(
+                (key,),
+                f"unknown top-level key {key!r}",
+                f"allowed keys: {', '.join(_TOP_LEVEL_KEYS)}",
+            )
     for key in _TOP_LEVEL_KEYS:
         if key not in data:
             report.add((key,), f"missing required key {key!r}", f"add '{key}:' at the top level")
@@ -97,12 +107,20 @@ def _tiers(report: _Report, raw: Any) -> dict[str, Tier]:
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not raw:
-        report.add(("tiers",), "tiers must be a non-empty mapping of tier name -> settings", "declare at least one tier, e.g. 'free: {isolation: pool, ...}'")
+        report.add(
+            ("tiers",),
+            "tiers must be a non-empty mapping of tier name -> settings",
+            "declare at least one tier, e.g. 'free: {isolation: pool, ...}'",
+        )
         return {}
     tiers = {}
     for name, value in raw.items():
         if not isinstance(name, str) or not re.match(TIER_NAME_PATTERN, name):
-            report.add(("tiers", str(name)), f"tier name {name!r} is not valid", f"use lowercase letters and digits, 2-15 characters ({TIER_NAME_PATTERN})")
+            report.add(
+                ("tiers", str(name)),
+                f"tier name {name!r} is not valid",
+                f"use lowercase letters and digits, 2-15 characters ({TIER_NAME_PATTERN})",
+            )
             continue
         tier = _validate(report, ("tiers", name), Tier, value)
         if tier is not None:
@@ -114,7 +132,11 @@ def _tenants(report: _Report, raw: Any) -> dict[int, Tenant]:
     if raw is None:
         return {}
     if not isinstance(raw, list) or not raw:
-        report.add(("tenants",), "tenants must be a non-empty list", "add at least one tenant entry ('- id: ...')")
+        report.add(
+            ("tenants",),
+            "tenants must be a non-empty list",
+            "add at least one tenant entry ('- id: ...')",
+        )
         return {}
     parsed = {}
     for index, value in enumerate(raw):
@@ -128,11 +150,23 @@ def _check_tier(report: _Report, name: str, tier: Tier) -> None:
     loc: Loc = ("tiers", name)
     db, app = tier.database, tier.app
     if db.min_capacity > db.max_capacity:
-        report.add((*loc, "database", "min_capacity"), f"min_capacity {db.min_capacity} exceeds max_capacity {db.max_capacity}", "make min_capacity <= max_capacity")
+        report.add(
+            (*loc, "database", "min_capacity"),
+            f"min_capacity {db.min_capacity} exceeds max_capacity {db.max_capacity}",
+            "make min_capacity <= max_capacity",
+        )
     if app.min_replicas > app.max_replicas:
-        report.add((*loc, "app", "min_replicas"), f"min_replicas {app.min_replicas} exceeds max_replicas {app.max_replicas}", "make min_replicas <= max_replicas")
+        report.add(
+            (*loc, "app", "min_replicas"),
+            f"min_replicas {app.min_replicas} exceeds max_replicas {app.max_replicas}",
+            "make min_replicas <= max_replicas",
+        )
     if tier.isolation == "silo" and (tier.shards != 1 or tier.tenants_per_shard is not None):
-        report.add(loc, "a silo tier has no shared servers, so 'shards'/'tenants_per_shard' do not apply", "remove 'shards' and 'tenants_per_shard' from this silo tier")
+        report.add(
+            loc,
+            "a silo tier has no shared servers, so 'shards'/'tenants_per_shard' do not apply",
+            "remove 'shards' and 'tenants_per_shard' from this silo tier",
+        )
 
 
 def _bounded(value: float | None, low: float, high: float) -> bool:
@@ -143,69 +177,140 @@ def _check_overrides(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> N
     """An override may narrow the tier's promise, never exceed or weaken it."""
     db, app = tenant.overrides.database, tenant.overrides.app
     ranges: list[tuple[str, str, float | None, float, float]] = [
-        ("database", "min_capacity", db.min_capacity, tier.database.min_capacity, tier.database.max_capacity),
-        ("database", "max_capacity", db.max_capacity, tier.database.min_capacity, tier.database.max_capacity),
+        (
+            "database",
+            "min_capacity",
+            db.min_capacity,
+            tier.database.min_capacity,
+            tier.database.max_capacity,
+        ),
+        (
+            "database",
+            "max_capacity",
+            db.max_capacity,
+            tier.database.min_capacity,
+            tier.database.max_capacity,
+        ),
         ("app", "min_replicas", app.min_replicas, tier.app.min_replicas, tier.app.max_replicas),
         ("app", "max_replicas", app.max_replicas, tier.app.min_replicas, tier.app.max_replicas),
         # Retention may only grow: shortening it would break the tier's recovery promise.
-        ("database", "backup_retention_days", db.backup_retention_days, tier.database.backup_retention_days, 365),
+        (
+            "database",
+            "backup_retention_days",
+            db.backup_retention_days,
+            tier.database.backup_retention_days,
+            365,
+        ),
     ]
     for section, field, value, low, high in ranges:
         if not _bounded(value, low, high):
-            report.add((*loc, "overrides", section, field), f"{field} {value} is outside tier {tenant.tier!r} bounds [{low:g}, {high:g}]", f"choose a value between {low:g} and {high:g}, or move the tenant to a tier that allows it")
+            report.add(
+                (*loc, "overrides", section, field),
+                f"{field} {value} is outside tier {tenant.tier!r} bounds [{low:g}, {high:g}]",
+                f"choose a value between {low:g} and {high:g}, or move the tenant to a tier that allows it",
+            )
     merged_app = tier.app.model_copy(update=app.model_dump(exclude_none=True))
     merged_db = tier.database.model_copy(update=db.model_dump(exclude_none=True))
     if merged_app.min_replicas > merged_app.max_replicas:
-        report.add((*loc, "overrides", "app"), f"effective min_replicas {merged_app.min_replicas} exceeds max_replicas {merged_app.max_replicas}", "make min_replicas <= max_replicas")
+        report.add(
+            (*loc, "overrides", "app"),
+            f"effective min_replicas {merged_app.min_replicas} exceeds max_replicas {merged_app.max_replicas}",
+            "make min_replicas <= max_replicas",
+        )
     if merged_db.min_capacity > merged_db.max_capacity:
-        report.add((*loc, "overrides", "database"), f"effective min_capacity {merged_db.min_capacity:g} exceeds max_capacity {merged_db.max_capacity:g}", "make min_capacity <= max_capacity")
+        report.add(
+            (*loc, "overrides", "database"),
+            f"effective min_capacity {merged_db.min_capacity:g} exceeds max_capacity {merged_db.max_capacity:g}",
+            "make min_capacity <= max_capacity",
+        )
     low, high = RETENTION_RANGE_DAYS[tenant.cloud]
     if not low <= merged_db.backup_retention_days <= high:
-        report.add((*loc, "tier"), f"backup retention {merged_db.backup_retention_days} days is outside what {tenant.cloud} allows [{low}, {high}]", f"use a tier (or override) with retention between {low} and {high} days on {tenant.cloud}")
+        report.add(
+            (*loc, "tier"),
+            f"backup retention {merged_db.backup_retention_days} days is outside what {tenant.cloud} allows [{low}, {high}]",
+            f"use a tier (or override) with retention between {low} and {high} days on {tenant.cloud}",
+        )
 
 
-def _check_tenant(report: _Report, index: int, tenant: Tenant, zones: dict[str, dict[Cloud, list[str]]] | None, tiers: dict[str, Tier], declared_tiers: set[str]) -> None:
+def _check_tenant(
+    report: _Report,
+    index: int,
+    tenant: Tenant,
+    zones: dict[str, dict[Cloud, list[str]]] | None,
+    tiers: dict[str, Tier],
+    declared_tiers: set[str],
+) -> None:
     loc: Loc = ("tenants", index)
     tier = tiers.get(tenant.tier)
     # A declared but invalid tier already has its own errors; "unknown" would mislead.
     if tier is None and tenant.tier not in declared_tiers:
-        report.add((*loc, "tier"), f"unknown tier {tenant.tier!r}", f"use one of: {', '.join(sorted(tiers)) or '(no valid tiers declared)'}")
+        report.add(
+            (*loc, "tier"),
+            f"unknown tier {tenant.tier!r}",
+            f"use one of: {', '.join(sorted(tiers)) or '(no valid tiers declared)'}",
+        )
     if zones is not None:
         _check_residency(report, loc, tenant, zones)
     if len(set(tenant.compliance)) != len(tenant.compliance):
-        report.add((*loc, "compliance"), f"duplicate frameworks in {tenant.compliance}", "list each framework once")
+        report.add(
+            (*loc, "compliance"),
+            f"duplicate frameworks in {tenant.compliance}",
+            "list each framework once",
+        )
     if tier is not None:
         _check_overrides(report, loc, tenant, tier)
         _check_shared_server_overrides(report, loc, tenant, tier)
         _check_shard_pin(report, loc, tenant, tier)
 
 
-def _check_residency(report: _Report, loc: Loc, tenant: Tenant, zones: dict[str, dict[Cloud, list[str]]]) -> None:
+def _check_residency(
+    report: _Report, loc: Loc, tenant: Tenant, zones: dict[str, dict[Cloud, list[str]]]
+) -> None:
     zone = zones.get(tenant.residency)
     if zone is None:
-        report.add((*loc, "residency"), f"unknown residency zone {tenant.residency!r}", f"use one of: {', '.join(sorted(zones))}, or declare it under residency_zones")
+        report.add(
+            (*loc, "residency"),
+            f"unknown residency zone {tenant.residency!r}",
+            f"use one of: {', '.join(sorted(zones))}, or declare it under residency_zones",
+        )
         return
     allowed = zone.get(tenant.cloud, [])
     if tenant.region not in allowed:
-        report.add((*loc, "region"), f"region {tenant.region!r} is outside residency zone {tenant.residency!r} on {tenant.cloud}", f"use one of: {', '.join(allowed) or '(none declared for ' + tenant.cloud + ')'}; or change the tenant's residency")
+        report.add(
+            (*loc, "region"),
+            f"region {tenant.region!r} is outside residency zone {tenant.residency!r} on {tenant.cloud}",
+            f"use one of: {', '.join(allowed) or '(none declared for ' + tenant.cloud + ')'}; or change the tenant's residency",
+        )
 
 
 def _check_shared_server_overrides(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> None:
     # Bridge/pool tenants share one server, so a per-tenant database size or retention
     # could only be honoured by changing every neighbour's server.
     if tier.isolation != "silo" and tenant.overrides.database.model_dump(exclude_none=True):
-        report.add((*loc, "overrides", "database"), f"tier {tenant.tier!r} is {tier.isolation}: its tenants share a server, so database overrides cannot apply", "remove overrides.database, or move the tenant to a silo tier")
+        report.add(
+            (*loc, "overrides", "database"),
+            f"tier {tenant.tier!r} is {tier.isolation}: its tenants share a server, so database overrides cannot apply",
+            "remove overrides.database, or move the tenant to a silo tier",
+        )
 
 
 def _check_shard_pin(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> None:
     if tenant.shard is None:
         return
     if tier.isolation == "silo":
-        report.add((*loc, "shard"), f"tenant is in silo tier {tenant.tier!r}, which has no shared servers", "remove 'shard' or move the tenant to a bridge/pool tier")
+        report.add(
+            (*loc, "shard"),
+            f"tenant is in silo tier {tenant.tier!r}, which has no shared servers",
+            "remove 'shard' or move the tenant to a bridge/pool tier",
+        )
         return
     valid = [f"{tenant.tier}-{n:02d}" for n in range(1, tier.shards + 1)]
     if tenant.shard not in valid:
-        report.add((*loc, "shard"), f"shard {tenant.shard!r} is not a shard of tier {tenant.tier!r}", f"use one of: {', '.join(valid)} (raise tiers.{tenant.tier}.shards for more)")
+        report.add(
+            (*loc, "shard"),
+            f"shard {tenant.shard!r} is not a shard of tier {tenant.tier!r}",
+            f"use one of: {', '.join(valid)} (raise tiers.{tenant.tier}.shards for more)",
+        )
 
 
 def _duplicate_ids(report: _Report, raw_tenants: Any) -> None:
@@ -218,7 +323,11 @@ def _duplicate_ids(report: _Report, raw_tenants: Any) -> None:
         if not isinstance(tenant_id, str):
             continue
         if tenant_id in first_index:
-            report.add(("tenants", index, "id"), f"duplicate tenant id {tenant_id!r} (also tenants[{first_index[tenant_id]}])", "give each tenant a unique id; ids are never reused")
+            report.add(
+                ("tenants", index, "id"),
+                f"duplicate tenant id {tenant_id!r} (also tenants[{first_index[tenant_id]}])",
+                "give each tenant a unique id; ids are never reused",
+            )
         else:
             first_index[tenant_id] = index
 
@@ -227,7 +336,11 @@ def _zone_clouds(report: _Report, zones: dict[str, dict[Cloud, list[str]]]) -> N
     for zone, clouds in zones.items():
         for cloud, regions in clouds.items():
             if not regions:
-                report.add(("residency_zones", zone, cloud), f"zone {zone!r} lists no regions for {cloud}", f"list the regions, or remove the '{cloud}' key")
+                report.add(
+                    ("residency_zones", zone, cloud),
+                    f"zone {zone!r} lists no regions for {cloud}",
+                    f"list the regions, or remove the '{cloud}' key",
+                )
 
 
 def parse_catalog(text: str, file: str) -> Catalog:
@@ -248,10 +361,11 @@ def parse_catalog(text: str, file: str) -> Catalog:
         _check_tenant(report, index, tenant, zones, tiers, declared_tiers)
     if report.issues:
         raise InputError(report.issues)
-    catalog = Catalog(version=1, residency_zones=zones or {}, tiers=tiers, tenants=list(tenants.values()))
+    catalog = Catalog(
+        version=1, residency_zones=zones or {}, tiers=tiers, tenants=list(tenants.values())
+    )
     for index, message, hint in overflow_issues(catalog):
         report.add(("tenants", index, "shard"), message, hint)
     if report.issues:
         raise InputError(report.issues)
     return catalog
-

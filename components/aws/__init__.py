@@ -1,0 +1,1 @@
+"""AWS components: one file per concern (network, key, aurora, silo, shard)."""

@@ -1,0 +1,208 @@
+"""An Aurora PostgreSQL (Serverless v2) cluster, private and encrypted with a tenant or shard CMK."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.args import ServerArgs
+from components.aws.key import KmsKey, KmsKeyArgs
+from components.model.naming import physical_name
+
+POSTGRES_PORT = 5432
+ENGINE = "aurora-postgresql"
+# The newest minor of each major that Aurora offers; a major bump is a deliberate catalog change.
+ENGINE_VERSIONS = {15: "15.10", 16: "16.6"}
+ADMIN_USER = "tenancy_admin"
+
+
+@dataclass(frozen=True)
+class AuroraServerArgs:
+    server: ServerArgs
+    kms_key_arn: Any  # Input[str]: the tenant's or shard's own CMK
+
+
+class AuroraServer(pulumi.ComponentResource):
+    endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    secret_arn: pulumi.Output[str | None]
+    cluster_identifier: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AuroraServerArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("tenancy:aws:AuroraServer", name, None, opts)
+        server = args.server
+        child = pulumi.ResourceOptions(parent=self)
+        security_group = self._security_group(name, server, child)
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=physical_name("aws.db_subnet_group", server.physical_name),
+            description=f"Private subnets of {server.owner}",
+            subnet_ids=list(server.network.subnet_ids),
+            region=server.region,
+            tags=dict(server.tags),
+            opts=child,
+        )
+        parameters = self._parameter_group(name, server, child)
+        cluster = aws.rds.Cluster(
+            f"{name}-cluster",
+            **self._cluster_inputs(server, args.kms_key_arn),
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[security_group.id],
+            db_cluster_parameter_group_name=parameters.name,
+            # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
+            opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
+        )
+        for ordinal in range(2 if server.high_availability else 1):
+            self._instance(name, server, cluster, ordinal, args.kms_key_arn)
+        self.endpoint = cluster.endpoint
+        self.reader_endpoint = cluster.reader_endpoint
+        self.cluster_identifier = cluster.cluster_identifier
+        # RDS keeps the managed master password in Secrets Manager, encrypted with our CMK.
+        self.secret_arn = cluster.master_user_secrets.apply(
+            lambda secrets: secrets[0]["secret_arn"] if secrets else None
+        )
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "reader_endpoint": self.reader_endpoint,
+                "secret_arn": self.secret_arn,
+            }
+        )
+
+    @staticmethod
+    def _cluster_inputs(server: ServerArgs, kms_key_arn: Any) -> dict[str, Any]:
+        return {
+            "cluster_identifier": server.physical_name,
+            "engine": ENGINE,
+            "engine_mode": "provisioned",
+            "engine_version": ENGINE_VERSIONS[server.postgres_major_version],
+            "database_name": server.database_name,
+            "port": POSTGRES_PORT,
+            "master_username": ADMIN_USER,
+            "manage_master_user_password": True,
+            "master_user_secret_kms_key_id": kms_key_arn,
+            "storage_encrypted": True,
+            "kms_key_id": kms_key_arn,
+            "iam_database_authentication_enabled": True,
+            "enabled_cloudwatch_logs_exports": ["postgresql"],
+            "backup_retention_period": server.backup.retention_days,
+            "preferred_backup_window": server.backup.window_utc,
+            "preferred_maintenance_window": server.maintenance_window,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": server.deletion_protection,
+            "skip_final_snapshot": False,
+            "final_snapshot_identifier": physical_name(
+                "aws.rds_cluster", server.physical_name, "final"
+            ),
+            "delete_automated_backups": False,
+            "serverlessv2_scaling_configuration": {
+                "min_capacity": server.min_capacity,
+                "max_capacity": server.max_capacity,
+            },
+            "region": server.region,
+            "tags": dict(server.tags),
+        }
+
+    @staticmethod
+    def _security_group(
+        name: str, server: ServerArgs, child: pulumi.ResourceOptions
+    ) -> aws.ec2.SecurityGroup:
+        return aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            description=f"PostgreSQL of {server.owner}: private clients only",
+            vpc_id=server.network.network_id,
+            ingress=[
+                {
+                    "description": "PostgreSQL from private address space",
+                    "protocol": "tcp",
+                    "from_port": POSTGRES_PORT,
+                    "to_port": POSTGRES_PORT,
+                    "cidr_blocks": list(server.network.allowed_cidrs),
+                }
+            ],
+            egress=[],  # a database initiates nothing; an explicit empty list drops AWS's allow-all default
+            revoke_rules_on_delete=True,
+            region=server.region,
+            tags=dict(server.tags),
+            opts=child,
+        )
+
+    @staticmethod
+    def _parameter_group(
+        name: str, server: ServerArgs, child: pulumi.ResourceOptions
+    ) -> aws.rds.ClusterParameterGroup:
+        return aws.rds.ClusterParameterGroup(
+            f"{name}-params",
+            name=physical_name("aws.rds_parameter_group", server.physical_name, "params"),
+            family=f"{ENGINE}{server.postgres_major_version}",
+            description=f"TLS-only settings for {server.owner}",
+            parameters=[
+                {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"},
+                {
+                    "name": "ssl_min_protocol_version",
+                    "value": "TLSv1.2",
+                    "apply_method": "pending-reboot",
+                },
+                {"name": "log_connections", "value": "1", "apply_method": "immediate"},
+            ],
+            region=server.region,
+            tags=dict(server.tags),
+            opts=child,
+        )
+
+    def _instance(
+        self,
+        name: str,
+        server: ServerArgs,
+        cluster: aws.rds.Cluster,
+        ordinal: int,
+        kms_key_arn: Any,
+    ) -> aws.rds.ClusterInstance:
+        # Two instances in two AZs give a failover target when the tier asks for HA.
+        zone = f"{server.region}{'ab'[ordinal]}"
+        return aws.rds.ClusterInstance(
+            f"{name}-instance-{ordinal + 1}",
+            identifier=physical_name("aws.rds_instance", server.physical_name, str(ordinal + 1)),
+            cluster_identifier=cluster.id,
+            instance_class="db.serverless",
+            engine=ENGINE,
+            engine_version=cluster.engine_version,
+            availability_zone=zone,
+            publicly_accessible=False,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=kms_key_arn,
+            auto_minor_version_upgrade=True,
+            copy_tags_to_snapshot=True,
+            region=server.region,
+            tags=dict(server.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def encrypted_aurora(
+    parent: pulumi.Resource, name: str, server: ServerArgs, key_alias: str, purpose: str
+) -> tuple[KmsKey, AuroraServer]:
+    """The CMK and the cluster it encrypts, as children of ``parent`` (a silo tenant or a shard)."""
+    key = KmsKey(
+        f"{name}-key",
+        KmsKeyArgs(
+            alias=key_alias,
+            description=f"tenancy: data, secret and backups of {purpose}",
+            region=server.region,
+            tags=server.tags,
+            encryption=server.encryption,
+            protect=server.protect,
+        ),
+        pulumi.ResourceOptions(parent=parent),
+    )
+    database = AuroraServer(
+        f"{name}-db",
+        AuroraServerArgs(server=server, kms_key_arn=key.arn),
+        pulumi.ResourceOptions(parent=parent),
+    )
+    return key, database

@@ -1,0 +1,41 @@
+"""AWS bridge and pool tiers: a shared Aurora cluster (shard) with one CMK per shard.
+
+Bridge and pool differ only inside PostgreSQL (schemas vs row-level security);
+the server they share is built here for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.args import ServerArgs
+from components.aws.aurora import encrypted_aurora
+
+
+@dataclass(frozen=True)
+class ShardArgs:
+    shard: str
+    tenant_ids: tuple[str, ...]
+    server: ServerArgs
+    key_alias: str
+
+
+class Shard(pulumi.ComponentResource):
+    endpoint: pulumi.Output[str]
+    secret_arn: pulumi.Output[str | None]
+    key_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ShardArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tenancy:aws:Shard", name, None, opts)
+        server = args.server
+        key, database = encrypted_aurora(
+            self, name, server, args.key_alias, f"{server.isolation} shard {args.shard}"
+        )
+        self.endpoint = database.endpoint
+        self.secret_arn = database.secret_arn
+        self.key_arn = key.arn
+        self.register_outputs(
+            {"endpoint": self.endpoint, "secret_arn": self.secret_arn, "key_arn": self.key_arn}
+        )

@@ -1,0 +1,127 @@
+"""What a cell deploys, decided before anything is registered.
+
+The blueprint resolves every server (silo tenant or shard), its settings, tags
+and physical names in pure Python. Building it first means a naming clash or
+a config mismatch stops the run before the first resource is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalog import Catalog, Cloud, DatabaseProfile, Isolation
+from .cell import Cell, PlacedTenant, cell_tenants, shards_in_use
+from .naming import NameRegistry
+from .tags import SHARED_TENANT, resource_tags
+
+NAME_PREFIX = "tnc"  # short, so tenant ids keep most of each cloud's length budget
+
+# Per cloud: which naming rule the server's physical name follows.
+SERVER_NAME_KIND: dict[Cloud, str] = {
+    "aws": "aws.rds_cluster",
+    "azure": "azure.flexible_server",
+    "gcp": "gcp.sql_instance",
+}
+KEY_NAME_KIND: dict[Cloud, str] = {
+    "aws": "aws.kms_alias",
+    "azure": "azure.key_vault_key",
+    "gcp": "gcp.kms",
+}
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One PostgreSQL server to build: a silo tenant's own, or a shared shard."""
+
+    owner: str  # tenant id or shard name: the root of every logical name
+    isolation: Isolation
+    tier: str
+    tenants: tuple[PlacedTenant, ...]
+    database: DatabaseProfile
+    tags: dict[str, str]
+    server_name: str
+    key_name: str
+    compliance: tuple[str, ...]
+
+    @property
+    def is_silo(self) -> bool:
+        return self.isolation == "silo"
+
+    @property
+    def tenant_ids(self) -> tuple[str, ...]:
+        return tuple(placed.id for placed in self.tenants)
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    cell: Cell
+    residency: str
+    tenants: tuple[PlacedTenant, ...]
+    servers: tuple[ServerSpec, ...]
+
+    @property
+    def protect(self) -> bool:
+        return self.cell.is_production
+
+
+def _union_compliance(tenants: list[PlacedTenant]) -> tuple[str, ...]:
+    return tuple(
+        sorted({framework for placed in tenants for framework in placed.tenant.compliance})
+    )
+
+
+def _server(
+    cell: Cell,
+    residency: str,
+    owner: str,
+    tenants: list[PlacedTenant],
+    names: NameRegistry,
+    seed: str,
+) -> ServerSpec:
+    first = tenants[0]
+    silo = first.isolation == "silo"
+    compliance = _union_compliance(tenants)
+    tags = resource_tags(
+        cell.cloud,
+        tenant=first.id if silo else SHARED_TENANT,
+        tier=first.tier_name,
+        isolation=first.isolation,
+        residency=residency,
+        compliance=compliance,
+        environment=cell.environment,
+        shard=None if silo else owner,
+    )
+    server_name = names.claim(
+        SERVER_NAME_KIND[cell.cloud], owner, NAME_PREFIX, cell.environment, owner, unique_seed=seed
+    )
+    key_name = names.claim(KEY_NAME_KIND[cell.cloud], owner, NAME_PREFIX, cell.environment, owner)
+    return ServerSpec(
+        owner,
+        first.isolation,
+        first.tier_name,
+        tuple(tenants),
+        first.database,
+        tags,
+        server_name,
+        key_name,
+        compliance,
+    )
+
+
+def build_blueprint(
+    catalog: Catalog, cell: Cell, residency: str, project: str = "tenancy"
+) -> Blueprint:
+    """Servers of a cell: one per silo tenant, one per shard in use. Raises NamingError on clashes."""
+    tenants = cell_tenants(catalog, cell)
+    names = NameRegistry()
+    seed = f"{project}/{cell.stack}"
+    servers = [
+        _server(cell, residency, placed.id, [placed], names, seed)
+        for placed in tenants
+        if placed.isolation == "silo"
+    ]
+    servers += [
+        _server(cell, residency, shard, members, names, seed)
+        for shard, members in shards_in_use(tenants).items()
+    ]
+    return Blueprint(cell, residency, tuple(tenants), tuple(servers))

@@ -1,0 +1,189 @@
+"""Stack config (``stacks/Pulumi.<stack>.yaml``) -> the cell and its settings.
+
+The same validation runs under ``pulumi up`` (values from ``pulumi.Config``)
+and under the offline plan (values from the YAML file), so a stack that plans
+offline is a stack Pulumi accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import CLOUDS, Catalog
+from .cell import Cell, parse_stack_name
+from .errors import InputError, Issue
+
+# The provider key that carries each cloud's region: the program never relies on
+# a provider's own default region (region fencing starts here).
+REGION_KEY = {"aws": "aws:region", "azure": "azure-native:location", "gcp": "gcp:region"}
+REQUIRED_KEYS = ("tenancy:environment", "tenancy:cloud", "tenancy:residency")
+OPTIONAL_KEYS = (
+    "tenancy:catalog",
+    "tenancy:network",
+    "tenancy:allowDestroy",
+    "gcp:project",
+    "tenancy:app",
+)
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    cell: Cell
+    residency: str
+    catalog_path: str  # relative to the stacks/ directory
+    network: dict[str, Any] = field(
+        default_factory=dict
+    )  # cloud-specific ids of existing networking
+    app: dict[str, Any] = field(default_factory=dict)  # workload image/port (Kubernetes)
+    gcp_project: str | None = None
+    # Explicit opt-out of the cloud deletion-protection flag (dev only); the examples never set it.
+    allow_destroy: bool = False
+
+    @property
+    def deletion_protection(self) -> bool:
+        return not self.allow_destroy
+
+
+def _issue(file: str, key: str, message: str, hint: str) -> Issue:
+    return Issue(file=file, path=f"config.{key}" if key else "", message=message, hint=hint)
+
+
+def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> list[Issue]:
+    issues = []
+    for key in REQUIRED_KEYS + (REGION_KEY[cell.cloud],):
+        if not config.get(key):
+            issues.append(
+                _issue(file, key, "missing required setting", f"add '{key}' under config:")
+            )
+    expected = {
+        "tenancy:environment": cell.environment,
+        "tenancy:cloud": cell.cloud,
+        REGION_KEY[cell.cloud]: cell.region,
+    }
+    for key, want in expected.items():
+        got = config.get(key)
+        if got and got != want:
+            issues.append(
+                _issue(
+                    file,
+                    key,
+                    f"{got!r} contradicts the stack name {stack!r}",
+                    f"set it to {want!r}, or rename the stack",
+                )
+            )
+    for key in config:
+        if key.startswith("tenancy:") and key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+            issues.append(
+                _issue(
+                    file,
+                    key,
+                    "unknown tenancy setting",
+                    f"allowed: {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}",
+                )
+            )
+    allow_destroy = config.get("tenancy:allowDestroy", False)
+    if allow_destroy not in (True, False, "true", "false"):
+        issues.append(
+            _issue(
+                file,
+                "tenancy:allowDestroy",
+                f"expected true or false, got {allow_destroy!r}",
+                "remove it (deletion protection stays on) or set false",
+            )
+        )
+    elif allow_destroy in (True, "true") and cell.is_production:
+        issues.append(
+            _issue(
+                file,
+                "tenancy:allowDestroy",
+                "deletion protection cannot be switched off in production",
+                "remove tenancy:allowDestroy from this prod stack",
+            )
+        )
+    for key in ("tenancy:network", "tenancy:app"):
+        if key in config and not isinstance(config[key], dict):
+            issues.append(
+                _issue(
+                    file,
+                    key,
+                    f"expected a mapping, got {type(config[key]).__name__}",
+                    "write it as a YAML mapping",
+                )
+            )
+    return issues
+
+
+def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> StackSettings:
+    """Validate a stack's config; raise InputError listing every problem."""
+    cell = parse_stack_name(stack)
+    if cell is None:
+        raise InputError(
+            [
+                _issue(
+                    file,
+                    "",
+                    f"stack name {stack!r} is not <env>-<cloud>-<region>",
+                    f"name it like prod-aws-eu-central-1; cloud is one of {', '.join(CLOUDS)}",
+                )
+            ]
+        )
+    issues = _check_values(stack, cell, config, file)
+    if issues:
+        raise InputError(issues)
+    return StackSettings(
+        cell=cell,
+        residency=str(config["tenancy:residency"]),
+        catalog_path=str(config.get("tenancy:catalog") or "tenants.yaml"),
+        network=dict(config.get("tenancy:network") or {}),
+        app=dict(config.get("tenancy:app") or {}),
+        gcp_project=config.get("gcp:project"),
+        allow_destroy=config.get("tenancy:allowDestroy") in (True, "true"),
+    )
+
+
+def check_cell_against_catalog(settings: StackSettings, catalog: Catalog, file: str) -> None:
+    """The cell's residency zone must exist and contain the cell's region."""
+    cell = settings.cell
+    zone = catalog.residency_zones.get(settings.residency)
+    if zone is None:
+        raise InputError(
+            [
+                _issue(
+                    file,
+                    "tenancy:residency",
+                    f"unknown residency zone {settings.residency!r}",
+                    f"use one of: {', '.join(sorted(catalog.residency_zones))}",
+                )
+            ]
+        )
+    if cell.region not in zone.get(cell.cloud, []):
+        raise InputError(
+            [
+                _issue(
+                    file,
+                    REGION_KEY[cell.cloud],
+                    f"region {cell.region!r} is outside residency zone {settings.residency!r}",
+                    f"use a region of the zone: {', '.join(zone.get(cell.cloud, [])) or '(none)'}",
+                )
+            ]
+        )
+    strays = [
+        t.id
+        for t in catalog.tenants
+        if t.cloud == cell.cloud
+        and t.region == cell.region
+        and t.residency != settings.residency
+        and t.status != "offboarded"
+    ]
+    if strays:
+        raise InputError(
+            [
+                _issue(
+                    file,
+                    "tenancy:residency",
+                    f"tenants {strays} are in this region but declare another residency zone",
+                    "give this region's tenants the cell's zone, or deploy them from a cell of their zone",
+                )
+            ]
+        )

@@ -1,0 +1,102 @@
+"""Composition root: stack config + the cell's slice of the catalog -> components.
+
+The offline plan (``tenancy plan``) runs this same ``run()`` under the capturing
+mock engine, so what the plan shows is what ``pulumi up`` registers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from components.model.blueprint import Blueprint, build_blueprint
+from components.model.catalog import Catalog
+from components.model.errors import InputError, Issue
+from components.model.naming import NamingError
+from components.model.stack import (
+    OPTIONAL_KEYS,
+    REGION_KEY,
+    REQUIRED_KEYS,
+    StackSettings,
+    check_cell_against_catalog,
+    parse_stack_settings,
+)
+from components.model.validation import parse_catalog
+
+STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
+
+
+def read_pulumi_config() -> dict[str, Any]:
+    """The settings the program understands, read through pulumi.Config (real or mocked)."""
+    values: dict[str, Any] = {}
+    for key in REQUIRED_KEYS + OPTIONAL_KEYS + tuple(REGION_KEY.values()):
+        namespace, name = key.split(":", 1)
+        config = pulumi.Config(namespace)
+        raw = config.get(name)
+        if raw is None:
+            continue
+        try:
+            values[key] = json.loads(raw) if raw[:1] in "{[" else raw
+        except json.JSONDecodeError:
+            values[key] = raw
+    return values
+
+
+def stack_file(stack: str) -> str:
+    return str(STACKS_DIR / f"Pulumi.{stack}.yaml")
+
+
+def read_catalog(path: str) -> Catalog:
+    file = Path(path) if Path(path).is_absolute() else STACKS_DIR / path
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise InputError(
+            [
+                Issue(
+                    str(file),
+                    "",
+                    f"cannot read the catalog: {reason}",
+                    "check tenancy:catalog in the stack file (a path relative to stacks/) or --catalog",
+                )
+            ]
+        ) from None
+    return parse_catalog(text, str(file))
+
+
+def resolve(
+    stack: str, config: dict[str, Any], project: str | None = None
+) -> tuple[StackSettings, Catalog, Blueprint]:
+    """Validate everything a run needs, before a single resource is registered."""
+    file = stack_file(stack)
+    settings = parse_stack_settings(stack, config, file)
+    catalog = read_catalog(settings.catalog_path)
+    check_cell_against_catalog(settings, catalog, file)
+    try:
+        blueprint = build_blueprint(
+            catalog, settings.cell, settings.residency, project or pulumi.get_project()
+        )
+    except NamingError as error:
+        raise InputError(
+            [Issue(settings.catalog_path, "tenants", str(error), "rename one of the tenants")]
+        ) from None
+    return settings, catalog, blueprint
+
+
+def run() -> None:
+    stack = pulumi.get_stack()
+    settings, _catalog, blueprint = resolve(stack, read_pulumi_config())
+    deploy(settings, blueprint)
+
+
+def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
+    # Imported by name so a cell loads only its own cloud's (large) SDK.
+    cloud_cell = importlib.import_module(f"infra.{settings.cell.cloud}_cell")
+    connections = cloud_cell.deploy(settings, blueprint)
+    pulumi.export("cell", settings.cell.stack)
+    pulumi.export("tenants", connections)
