@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.args import BackupArgs, NetworkArgs, ServerArgs
+from components.args import NetworkArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.shard import Shard, ShardArgs
 from components.aws.silo import SiloTenant, SiloTenantArgs
-from components.model.blueprint import Blueprint, ServerSpec
+from components.model.blueprint import Blueprint
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
+from infra.servers import server_args
 
 
 def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
@@ -35,27 +36,6 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
         "cell-network", PrivateNetworkArgs(region=settings.cell.region, tags=tags)
     )
     return network.network
-
-
-def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs) -> ServerArgs:
-    """The cloud-neutral server settings every cloud's components take."""
-    database = spec.database
-    return ServerArgs(
-        owner=spec.owner,
-        physical_name=spec.server_name,
-        isolation=spec.isolation,
-        region=settings.cell.region,
-        backup=BackupArgs(retention_days=database.backup_retention_days, pitr=database.pitr),
-        network=network,
-        tags=spec.tags,
-        min_capacity=database.min_capacity,
-        max_capacity=database.max_capacity,
-        high_availability=database.high_availability,
-        maintenance_window=database.maintenance_window,
-        database_name=spec.owner.replace("-", "_") if spec.is_silo else "app",
-        protect=settings.cell.is_production,
-        deletion_protection=settings.deletion_protection,
-    )
 
 
 def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:

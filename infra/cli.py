@@ -111,10 +111,16 @@ def _add_optional_commands(commands: Any) -> None:
     """Commands whose modules live beside this one; each adds its own sub-parser."""
     import importlib
 
-    for module_name, register in (("infra.dbcommands", "add_db_parser"),):
+    for module_name, register in (
+        ("infra.dbcommands", "add_db_parser"),  # tenancy db plan|apply
+        ("infra.checkcommands", "add_check_parsers"),  # tenancy check, tenancy compliance
+        ("infra.diffcommand", "add_diff_parser"),  # tenancy diff
+    ):
         try:
             module = importlib.import_module(module_name)
-        except ImportError:
+        except ModuleNotFoundError as error:
+            if error.name != module_name:  # a broken import inside the module must surface
+                raise
             continue
         getattr(module, register)(commands)
 

@@ -1,0 +1,44 @@
+# tenancy: every target sets up what it needs (venv, PostgreSQL) on a fresh machine.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+PLANS  := out/plans
+
+.PHONY: venv postgres plan test lint typecheck unit bench schema clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+postgres:
+	@bash .ci/ensure-postgres.sh
+
+## The main job: offline plan of every example stack, with a readable summary.
+plan: venv
+	$(VENV)/bin/tenancy plan --all --json $(PLANS) --markdown $(PLANS)
+	@echo "plans and summaries written to $(PLANS)/"
+
+## The whole suite: lint, types, unit, component, policy and real-PostgreSQL tests.
+test: venv postgres lint typecheck unit
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest
+
+bench: venv postgres
+	$(PY) benchmarks/bench_plan.py
+
+schema: venv
+	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache
