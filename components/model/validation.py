@@ -8,7 +8,7 @@ run over everything that parsed.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -25,7 +25,7 @@ from .yamlsource import Loc, line_of, load_yaml
 
 _TOP_LEVEL_KEYS = ("version", "residency_zones", "tiers", "tenants")
 _ZONES = TypeAdapter(dict[str, dict[Cloud, list[str]]])
-_VERSION: TypeAdapter[Any] = TypeAdapter(Catalog.model_fields["version"].annotation)
+_VERSION: TypeAdapter[Literal[1]] = TypeAdapter(Literal[1])
 
 _HINTS = {
     "missing": "add this required field",
