@@ -1,0 +1,171 @@
+"""``tenancy db plan|apply``: in-database isolation SQL for one server's tenants.
+
+    tenancy db plan  --stack prod-aws-eu-central-1 [--shard free-01] [--catalog F]
+    tenancy db apply --dsn DSN --stack prod-aws-eu-central-1 --shard free-01
+
+A stack's servers are its bridge/pool shards (by shard name, e.g. ``free-01``)
+and its silo servers (by tenant id, e.g. ``acme``). ``apply`` talks to one
+server, so ``--shard`` is required when the stack has several. The DSN may
+also come from ``$TENANCY_DSN`` (keeps a password out of the process list), and
+libpq's own variables (PGPASSWORD, PGSSLMODE, ...) apply as usual.
+
+Exit codes: 0 ok, 1 orphans found with ``--fail-on-orphans``, 2 bad input or an
+unusable server -- always with a message on stderr, never a traceback.
+Standalone until wired into ``infra/cli.py``: ``python -m infra.dbcommands plan ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from components.model.cell import parse_stack_name
+from components.model.errors import InputError
+from components.model.sqlplan import SqlPlan, cell_servers, plan_for_server
+from components.model.validation import parse_catalog
+from components.postgres.apply import ApplyError, ApplyReport, apply_plan, describe
+
+STACKS_DIR = Path("stacks")
+DEFAULT_CATALOG = STACKS_DIR / "tenants.yaml"
+
+
+class UsageError(Exception):
+    """Bad arguments or files; printed as one message, exit code 2."""
+
+
+def add_db_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    db = subparsers.add_parser("db", help="in-database isolation SQL (roles, schemas, RLS)")
+    _add_commands(db)
+    return db
+
+
+def _add_commands(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="db_command", required=True)
+    plan = commands.add_parser("plan", help="print the SQL plan of a stack's servers")
+    apply = commands.add_parser("apply", help="apply one server's plan and report what changed")
+    for sub in (plan, apply):
+        sub.add_argument(
+            "--stack", required=True, help="cell stack name, e.g. prod-aws-eu-central-1"
+        )
+        sub.add_argument(
+            "--shard", "--server", dest="shard", help="shard name (bridge/pool) or silo tenant id"
+        )
+        sub.add_argument(
+            "--catalog",
+            type=Path,
+            help="tenant catalog (default: the stack's, else stacks/tenants.yaml)",
+        )
+    apply.add_argument(
+        "--dsn",
+        default=os.environ.get("TENANCY_DSN"),
+        help="admin connection string (default: $TENANCY_DSN)",
+    )
+    apply.add_argument(
+        "--fail-on-orphans", action="store_true", help="exit 1 when orphaned tenant objects exist"
+    )
+
+
+def _catalog_path(stack: str, given: Path | None) -> Path:
+    """--catalog, else ``tenancy:catalog`` of stacks/Pulumi.<stack>.yaml, else stacks/tenants.yaml."""
+    if given is not None:
+        return given
+    stack_file = STACKS_DIR / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        if config.get("tenancy:catalog"):
+            return STACKS_DIR / str(config["tenancy:catalog"])
+    return DEFAULT_CATALOG
+
+
+def _plans(args: argparse.Namespace) -> list[SqlPlan]:
+    cell = parse_stack_name(args.stack)
+    if cell is None:
+        raise UsageError(
+            f"--stack {args.stack!r} is not a cell name <env>-<aws|azure|gcp>-<region>"
+        )
+    path = _catalog_path(args.stack, args.catalog)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read catalog {path}: {error.strerror}") from error
+    servers = cell_servers(parse_catalog(text, str(path)), cell)
+    if args.shard is not None:
+        if args.shard not in servers:
+            known = ", ".join(servers) or "none"
+            raise UsageError(
+                f"stack {args.stack} has no server {args.shard!r}; its servers: {known}"
+            )
+        servers = {args.shard: servers[args.shard]}
+    return [plan_for_server(name, iso, tenants) for name, (iso, tenants) in servers.items()]
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    plans = _plans(args)
+    if not plans:
+        print(f"-- stack {args.stack} has no database servers")
+    print("\n".join(plan.render() for plan in plans), end="")
+    return 0
+
+
+def _print_report(report: ApplyReport) -> None:
+    plan = report.plan
+    print(f"server {plan.server} ({plan.isolation}), tenants: {', '.join(plan.tenants) or '-'}")
+    for statement in report.changed:
+        print(f"  changed  [{statement.owner}] {statement.summary}")
+    print(f"{len(report.changed)} changed, {report.unchanged} already in place")
+    for orphan in report.orphans:
+        print(
+            f"orphan: {orphan.render()} is no longer in the catalog; kept with its data."
+            " Offboard it deliberately (export, then drop by hand) when retention allows."
+        )
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    if not args.dsn:
+        raise UsageError("--dsn (or $TENANCY_DSN) is required")
+    try:
+        target = describe(args.dsn)
+    except psycopg.ProgrammingError as error:
+        raise UsageError(f"invalid --dsn: {error}") from error
+    plans = _plans(args)
+    if len(plans) != 1:
+        names = ", ".join(plan.server for plan in plans) or "none"
+        raise UsageError(
+            f"--shard is required: a DSN reaches one server, stack {args.stack} has: {names}"
+        )
+    try:
+        report = apply_plan(args.dsn, plans[0])
+    except psycopg.OperationalError as error:
+        raise UsageError(f"cannot connect to {target}: {str(error).strip()}") from error
+    except (ApplyError, psycopg.Error) as error:
+        raise UsageError(f"apply to {target} stopped: {error}") from error
+    _print_report(report)
+    return 1 if report.orphans and args.fail_on_orphans else 0
+
+
+def run_db(args: argparse.Namespace) -> int:
+    """Entry for ``tenancy db``; returns the exit code."""
+    try:
+        return _cmd_plan(args) if args.db_command == "plan" else _cmd_apply(args)
+    except InputError as error:
+        for issue in error.issues:
+            print(issue.render(), file=sys.stderr)
+        return 2
+    except UsageError as error:
+        print(f"tenancy db: {error}", file=sys.stderr)
+        return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tenancy db")
+    _add_commands(parser)
+    return run_db(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
