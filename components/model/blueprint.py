@@ -91,10 +91,20 @@ def _server(
         environment=cell.environment,
         shard=None if silo else owner,
     )
+    # A silo tenant may carry a shard's name as its id (e.g. "free-01"): the claimant
+    # says which kind of owner it is, so that clash is caught instead of shared.
+    claimant = f"tenant {owner}" if silo else f"shard {owner}"
     server_name = names.claim(
-        SERVER_NAME_KIND[cell.cloud], owner, NAME_PREFIX, cell.environment, owner, unique_seed=seed
+        SERVER_NAME_KIND[cell.cloud],
+        claimant,
+        NAME_PREFIX,
+        cell.environment,
+        owner,
+        unique_seed=seed,
     )
-    key_name = names.claim(KEY_NAME_KIND[cell.cloud], owner, NAME_PREFIX, cell.environment, owner)
+    key_name = names.claim(
+        KEY_NAME_KIND[cell.cloud], claimant, NAME_PREFIX, cell.environment, owner
+    )
     return ServerSpec(
         owner,
         first.isolation,

@@ -36,17 +36,22 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int]) -> None:
     lines[loc] = node.start_mark.line + 1
+    # An alias is the same node object again: walking it twice would loop forever on a
+    # recursive anchor and blow up exponentially on nested ones ("billion laughs").
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = (*loc, key_node.value)
             lines[child] = key_node.start_mark.line + 1
-            _index_lines(value_node, child, lines)
+            _index_lines(value_node, child, lines, seen)
             lines[child] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _index_lines(item, (*loc, index), lines)
+            _index_lines(item, (*loc, index), lines, seen)
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, dict[Loc, int]]:
@@ -54,6 +59,17 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Loc, int]]:
     try:
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except RecursionError:
+        raise InputError(
+            [
+                Issue(
+                    file=file,
+                    path="",
+                    message="the YAML is nested too deeply to read",
+                    hint="flatten the document; a catalog needs only a few levels of nesting",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error)
@@ -70,7 +86,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Loc, int]]:
         ) from None
     lines: dict[Loc, int] = {}
     if node is not None:
-        _index_lines(node, (), lines)
+        _index_lines(node, (), lines, set())
     return data, lines
 
 
