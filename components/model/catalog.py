@@ -33,11 +33,48 @@ Percent = Annotated[int, Field(ge=1, le=100)]
 Capacity = Annotated[float, Field(ge=0, le=256, multiple_of=0.5)]
 Replicas = Annotated[int, Field(ge=0, le=1000)]
 RetentionDays = Annotated[int, Field(ge=1, le=365)]
+ReadReplicas = Annotated[int, Field(ge=0, le=15)]  # Aurora's ceiling; Cloud SQL allows more
+Millicores = Annotated[int, Field(ge=10, le=256_000)]
+MiB = Annotated[int, Field(ge=16, le=1_048_576)]
+# A window's name becomes part of Kubernetes and AWS resource names.
+WINDOW_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
 
 
 class _Strict(BaseModel):
     # extra="forbid": a misspelt key is an error, never silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _ScaleWindow(_Strict):
+    """A recurring period (start/end as 5-field cron in ``timezone``) with a raised floor."""
+
+    name: str = Field(pattern=WINDOW_NAME_PATTERN, description="e.g. business-hours")
+    start: str = Field(description="5-field cron when the window opens, e.g. '0 8 * * 1-5'.")
+    end: str = Field(description="5-field cron when the window closes, e.g. '0 19 * * 1-5'.")
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of start/end, e.g. Europe/Berlin."
+    )
+
+
+class AppScaleWindow(_ScaleWindow):
+    """Predictive scaling of the service: a higher replica floor inside the window."""
+
+    min_replicas: Annotated[int, Field(ge=1, le=1000)] = Field(
+        description="Replica floor while the window is open (within the tier's min..max)."
+    )
+
+
+class DatabaseScaleWindow(_ScaleWindow):
+    """Predictive scaling of the database: a higher capacity/replica floor inside the window."""
+
+    min_capacity: Capacity | None = Field(
+        default=None,
+        description="Compute floor (ACU) while open; AWS only (Azure has no compute autoscale).",
+    )
+    min_read_replicas: ReadReplicas | None = Field(
+        default=None,
+        description="Read-replica floor while open (AWS shards: Application Auto Scaling).",
+    )
 
 
 class DatabaseProfile(_Strict):
@@ -46,28 +83,94 @@ class DatabaseProfile(_Strict):
     min_capacity: Capacity = Field(description="Minimum compute capacity (ACU-equivalent).")
     max_capacity: Capacity = Field(description="Maximum compute capacity (ACU-equivalent).")
     backup_retention_days: RetentionDays = Field(description="Days automated backups are kept.")
-    pitr: bool = Field(True, description="Point-in-time recovery. On unless explicitly false.")
-    high_availability: bool = Field(False, description="Standby in a second zone.")
+    pitr: bool = Field(
+        default=True, description="Point-in-time recovery. On unless explicitly false."
+    )
+    high_availability: bool = Field(default=False, description="Standby in a second zone.")
     connection_limit: Annotated[int, Field(ge=1, le=10000)] = Field(
-        20, description="Per-tenant role CONNECTION LIMIT (noisy-neighbour guardrail)."
+        default=20, description="Per-tenant role CONNECTION LIMIT (noisy-neighbour guardrail)."
     )
     statement_timeout_ms: Annotated[int, Field(ge=100, le=86_400_000)] = Field(
-        30_000, description="Per-tenant role statement_timeout in milliseconds."
+        default=30_000, description="Per-tenant role statement_timeout in milliseconds."
     )
     maintenance_window: str = Field(
         "sun:03:00-sun:04:00",
         pattern=MAINTENANCE_WINDOW_PATTERN,
         description="Weekly maintenance window in UTC, ddd:hh:mm-ddd:hh:mm.",
     )
+    min_read_replicas: ReadReplicas = Field(
+        default=0, description="Fewest read replicas (0: none)."
+    )
+    max_read_replicas: ReadReplicas = Field(
+        default=0, description="Most read replicas autoscaling may add (0: no replica autoscaling)."
+    )
+    read_replica_cpu_target: Percent = Field(
+        default=70, description="Average reader CPU % that replica autoscaling tracks."
+    )
+    storage_limit_gb: Annotated[int, Field(ge=10, le=65_536)] = Field(
+        default=1024, description="Ceiling for automatic storage growth, in GB."
+    )
+    scale_windows: list[DatabaseScaleWindow] = Field(
+        default=[], description="Scheduled scale-up windows (predictive scaling)."
+    )
 
 
 class AppProfile(_Strict):
-    """Kubernetes autoscaling of the tenant-facing service."""
+    """Kubernetes sizing and autoscaling of the tenant-facing service.
+
+    Defaults are the product's reference ("standard") configuration.
+    """
 
     min_replicas: Replicas = 2
     max_replicas: Replicas = 50
-    cpu_target: Percent = 70
-    memory_target: Percent = 80
+    cpu_target: Percent = Field(
+        default=70, description="HPA average CPU utilisation target, % of request."
+    )
+    memory_target: Percent = Field(
+        default=80, description="HPA average memory utilisation target, % of request."
+    )
+    cpu_request_millicores: Millicores = 250
+    cpu_limit_millicores: Millicores = 1000
+    memory_request_mib: MiB = 256
+    memory_limit_mib: MiB = 512
+    pdb_min_available: Annotated[int, Field(ge=0, le=1000)] = Field(
+        default=1,
+        description="PodDisruptionBudget minAvailable; below min_replicas so drains can proceed.",
+    )
+    scale_down_stabilization_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
+        default=300, description="HPA scale-down stabilisation window (Kubernetes allows 0-3600)."
+    )
+    quota_pods: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None,
+        description="Namespace pod quota. Default: max_replicas + 1 (one rollout surge pod).",
+    )
+    quota_cpu_millicores: Annotated[int, Field(ge=10)] | None = Field(
+        default=None,
+        description="Namespace CPU-limit quota. Default: quota pods x cpu_limit_millicores.",
+    )
+    quota_memory_mib: Annotated[int, Field(ge=16)] | None = Field(
+        default=None,
+        description="Namespace memory-limit quota. Default: quota pods x memory_limit_mib.",
+    )
+    scale_windows: list[AppScaleWindow] = Field(
+        default=[], description="Scheduled scale-up windows (predictive scaling)."
+    )
+
+    @property
+    def effective_quota_pods(self) -> int:
+        return self.quota_pods if self.quota_pods is not None else self.max_replicas + 1
+
+    @property
+    def effective_quota_cpu_millicores(self) -> int:
+        if self.quota_cpu_millicores is not None:
+            return self.quota_cpu_millicores
+        return self.effective_quota_pods * self.cpu_limit_millicores
+
+    @property
+    def effective_quota_memory_mib(self) -> int:
+        if self.quota_memory_mib is not None:
+            return self.quota_memory_mib
+        return self.effective_quota_pods * self.memory_limit_mib
 
 
 class Tier(_Strict):

@@ -12,11 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .autoscaling import cron_problem, timezone_problem
 from .catalog import (
     RETENTION_RANGE_DAYS,
     TIER_NAME_PATTERN,
+    AppProfile,
     Catalog,
     Cloud,
+    DatabaseProfile,
     Tenant,
     Tier,
 )
@@ -161,12 +164,178 @@ def _check_tier(report: _Report, name: str, tier: Tier) -> None:
             f"min_replicas {app.min_replicas} exceeds max_replicas {app.max_replicas}",
             "make min_replicas <= max_replicas",
         )
+    for path, message, hint in _app_rules(app) + _database_rules(db):
+        report.add((*loc, *path), message, hint)
     if tier.isolation == "silo" and (tier.shards != 1 or tier.tenants_per_shard is not None):
         report.add(
             loc,
             "a silo tier has no shared servers, so 'shards'/'tenants_per_shard' do not apply",
             "remove 'shards' and 'tenants_per_shard' from this silo tier",
         )
+
+
+Finding = tuple[Loc, str, str]  # (path below the profile's parent, message, hint)
+
+
+def _window_rules(section: str, windows: list[Any]) -> list[Finding]:
+    found: list[Finding] = []
+    seen: set[str] = set()
+    for index, window in enumerate(windows):
+        loc: Loc = (section, "scale_windows", index)
+        if window.name in seen:
+            found.append(
+                (
+                    (*loc, "name"),
+                    f"duplicate window name {window.name!r}",
+                    "give each window a unique name",
+                )
+            )
+        seen.add(window.name)
+        for key in ("start", "end"):
+            problem = cron_problem(getattr(window, key))
+            if problem:
+                found.append(
+                    (
+                        (*loc, key),
+                        f"cron {getattr(window, key)!r} {problem}",
+                        "write 'minute hour day-of-month month day-of-week', e.g. '0 8 * * 1-5'",
+                    )
+                )
+        if window.start == window.end:
+            found.append(
+                ((*loc, "end"), "the window ends when it starts", "make 'end' differ from 'start'")
+            )
+        problem = timezone_problem(window.timezone)
+        if problem:
+            found.append(
+                (
+                    (*loc, "timezone"),
+                    f"timezone {window.timezone!r} {problem}",
+                    "use an IANA name such as UTC, Europe/Berlin or America/New_York",
+                )
+            )
+    return found
+
+
+def _range_rule(
+    loc: Loc, field: str, value: float, low: float, high: float, what: str
+) -> list[Finding]:
+    if low <= value <= high:
+        return []
+    return [
+        (
+            loc,
+            f"{field} {value:g} is outside {what} [{low:g}, {high:g}]",
+            f"choose a value between {low:g} and {high:g}",
+        )
+    ]
+
+
+def _app_rules(app: AppProfile) -> list[Finding]:
+    """Rules relating the fields of one (tier or effective) app profile."""
+    found: list[Finding] = []
+    if app.min_replicas < 1:
+        found.append(
+            (
+                ("app", "min_replicas"),
+                f"min_replicas {app.min_replicas} is below 1, the least an autoscaling/v2 HPA accepts",
+                "use 1 or more; suspend a tenant with 'status: suspended' to stop its pods",
+            )
+        )
+    for kind, unit in (("cpu", "millicores"), ("memory", "mib")):
+        request = getattr(app, f"{kind}_request_{unit}")
+        limit = getattr(app, f"{kind}_limit_{unit}")
+        if request > limit:
+            found.append(
+                (
+                    ("app", f"{kind}_request_{unit}"),
+                    f"{kind}_request_{unit} {request} exceeds {kind}_limit_{unit} {limit}",
+                    f"make the request <= the limit (raise {kind}_limit_{unit} or lower the request)",
+                )
+            )
+    if app.pdb_min_available > 0 and app.pdb_min_available >= app.min_replicas:
+        found.append(
+            (
+                ("app", "pdb_min_available"),
+                f"pdb_min_available {app.pdb_min_available} is not below min_replicas {app.min_replicas}, so no pod could ever be evicted (node drains would hang)",
+                f"use at most {max(app.min_replicas - 1, 0)}, or raise min_replicas",
+            )
+        )
+    quota: list[tuple[str, int, int]] = [
+        ("quota_pods", app.effective_quota_pods, app.max_replicas + 1),
+        (
+            "quota_cpu_millicores",
+            app.effective_quota_cpu_millicores,
+            (app.max_replicas + 1) * app.cpu_limit_millicores,
+        ),
+        (
+            "quota_memory_mib",
+            app.effective_quota_memory_mib,
+            (app.max_replicas + 1) * app.memory_limit_mib,
+        ),
+    ]
+    for field, value, needed in quota:
+        if value < needed:
+            found.append(
+                (
+                    ("app", field),
+                    f"{field} {value} cannot hold max_replicas {app.max_replicas} plus one rollout surge pod (needs {needed})",
+                    f"raise {field} to at least {needed}, remove it to use that default, or lower max_replicas",
+                )
+            )
+    found += _window_rules("app", app.scale_windows)
+    for index, window in enumerate(app.scale_windows):
+        found += _range_rule(
+            ("app", "scale_windows", index, "min_replicas"),
+            "min_replicas",
+            window.min_replicas,
+            app.min_replicas,
+            app.max_replicas,
+            "the profile's replica range",
+        )
+    return found
+
+
+def _database_rules(db: DatabaseProfile) -> list[Finding]:
+    found: list[Finding] = []
+    if db.min_read_replicas > db.max_read_replicas:
+        found.append(
+            (
+                ("database", "min_read_replicas"),
+                f"min_read_replicas {db.min_read_replicas} exceeds max_read_replicas {db.max_read_replicas}",
+                "make min_read_replicas <= max_read_replicas",
+            )
+        )
+    found += _window_rules("database", db.scale_windows)
+    for index, window in enumerate(db.scale_windows):
+        loc: Loc = ("database", "scale_windows", index)
+        if window.min_capacity is None and window.min_read_replicas is None:
+            found.append(
+                (
+                    loc,
+                    f"window {window.name!r} raises nothing",
+                    "set min_capacity and/or min_read_replicas, or remove the window",
+                )
+            )
+        if window.min_capacity is not None:
+            found += _range_rule(
+                (*loc, "min_capacity"),
+                "min_capacity",
+                window.min_capacity,
+                db.min_capacity,
+                db.max_capacity,
+                "the profile's capacity range",
+            )
+        if window.min_read_replicas is not None:
+            found += _range_rule(
+                (*loc, "min_read_replicas"),
+                "min_read_replicas",
+                window.min_read_replicas,
+                db.min_read_replicas,
+                db.max_read_replicas,
+                "the profile's read-replica range",
+            )
+    return found
 
 
 def _bounded(value: float | None, low: float, high: float) -> bool:
@@ -211,6 +380,16 @@ def _check_overrides(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> N
             )
     merged_app = tier.app.model_copy(update=app.model_dump(exclude_none=True))
     merged_db = tier.database.model_copy(update=db.model_dump(exclude_none=True))
+    # Rules the tier itself passes can still break once overrides narrow it
+    # (e.g. a window floor above an overridden max_replicas): report those here.
+    tier_findings = {(path, message) for path, message, _ in _app_rules(tier.app)}
+    for path, message, hint in _app_rules(merged_app):
+        if (path, message) not in tier_findings and path != ("app", "min_replicas"):
+            report.add(
+                (*loc, "overrides", "app"),
+                f"with these overrides, {format_path(path)}: {message}",
+                f"{hint}; or override within the tier's other settings",
+            )
     if merged_app.min_replicas > merged_app.max_replicas:
         report.add(
             (*loc, "overrides", "app"),
@@ -291,6 +470,12 @@ def _check_shared_server_overrides(report: _Report, loc: Loc, tenant: Tenant, ti
             (*loc, "overrides", "database"),
             f"tier {tenant.tier!r} is {tier.isolation}: its tenants share a server, so database overrides cannot apply",
             "remove overrides.database, or move the tenant to a silo tier",
+        )
+    if tier.isolation != "silo" and tenant.overrides.app.model_dump(exclude_none=True):
+        report.add(
+            (*loc, "overrides", "app"),
+            f"tier {tenant.tier!r} is {tier.isolation}: its tenants share one Deployment per tier namespace, so app overrides cannot apply",
+            "remove overrides.app, or move the tenant to a silo tier",
         )
 
 
