@@ -58,6 +58,8 @@ class Blueprint:
     residency: str
     tenants: tuple[PlacedTenant, ...]
     servers: tuple[ServerSpec, ...]
+    # The cell cloud's regions of the residency zone: where backups, replicas and keys may go.
+    zone_regions: tuple[str, ...] = ()
 
     @property
     def protect(self) -> bool:
@@ -134,4 +136,5 @@ def build_blueprint(
         _server(cell, residency, shard, members, names, seed)
         for shard, members in shards_in_use(tenants).items()
     ]
-    return Blueprint(cell, residency, tuple(tenants), tuple(servers))
+    zone_regions = tuple(catalog.residency_zones.get(residency, {}).get(cell.cloud, []))
+    return Blueprint(cell, residency, tuple(tenants), tuple(servers), zone_regions)

@@ -1,0 +1,1 @@
+"""Azure components: one file per concern (resource group, network, vault, key, flexible server, silo, shard)."""

@@ -1,0 +1,242 @@
+"""An Azure Database for PostgreSQL Flexible Server: VNet-only, TLS-only, encrypted with its own key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_random as random
+
+from components.args import ServerArgs
+from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
+from components.model.naming import physical_name
+from components.model.regions import GeoBackupDecision
+from components.model.windows import window_start
+
+ADMIN_USER = "tenancy_admin"
+STORAGE_SIZE_GB = 32  # the smallest disk; auto-grow takes it from there
+GEO_BACKUP_TAG = "tenancy:geo-backup"
+# Server parameters that make the server TLS-only (require_secure_transport is the one
+# Azure documents as "reject any non-TLS connection").
+SERVER_PARAMETERS: Mapping[str, str] = {
+    "require_secure_transport": "on",
+    "ssl_min_protocol_version": "TLSv1.2",
+    "log_connections": "on",
+}
+# General Purpose D-series: 4 GiB per vCore; Burstable cannot do zone-redundant HA.
+VCORE_STEPS = (2, 4, 8, 16, 32, 48, 64)
+
+
+def sku_for(min_capacity: float) -> dict[str, str]:
+    """Smallest General Purpose size whose memory covers the tier's minimum (1 ACU ~ 2 GiB)."""
+    vcores = next((v for v in VCORE_STEPS if v * 4 >= min_capacity * 2), VCORE_STEPS[-1])
+    return {"name": f"Standard_D{vcores}ds_v5", "tier": "GeneralPurpose"}
+
+
+@dataclass(frozen=True)
+class FlexibleServerArgs:
+    server: ServerArgs
+    resource_group_name: Any  # Input[str]
+    vault: VaultRef  # where the admin password is kept
+    key_uri: Any  # Input[str]: versionless URI of the server's own key
+    identity_id: Any  # Input[str]: the only identity that may use that key
+    entra_tenant_id: Any  # Input[str]: Microsoft Entra authentication (the IAM-auth analogue)
+    geo_backup: GeoBackupDecision
+    geo_key_uri: Any = None  # Input[str]: required by Azure when geo backup is on
+    geo_identity_id: Any = None
+
+
+class FlexibleServer(pulumi.ComponentResource):
+    endpoint: pulumi.Output[str]
+    server_id: pulumi.Output[str]
+    secret_uri: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: FlexibleServerArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("tenancy:azure:FlexibleServer", name, None, opts)
+        server = args.server
+        child = pulumi.ResourceOptions(parent=self)
+        password = random.RandomPassword(
+            f"{name}-admin-password",
+            length=32,
+            special=True,
+            override_special="-_.~",  # URL- and shell-safe
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            opts=child,
+        )
+        flexible = azure.dbforpostgresql.Server(
+            f"{name}-server",
+            **self._server_inputs(args),
+            administrator_login_password=password.result,
+            # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
+            opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
+        )
+        self._parameters(name, args, flexible)
+        azure.dbforpostgresql.Database(
+            f"{name}-database",
+            database_name=server.database_name,
+            server_name=flexible.name,
+            resource_group_name=args.resource_group_name,
+            charset="UTF8",
+            collation="en_US.utf8",
+            opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
+        )
+        secret = azure.keyvault.Secret(
+            f"{name}-admin-secret",
+            secret_name=physical_name("azure.key_vault_key", server.physical_name, "admin"),
+            vault_name=args.vault.name,
+            resource_group_name=args.vault.resource_group_name,
+            properties={"value": password.result, "content_type": "text/plain"},
+            tags=dict(server.tags),
+            opts=child,
+        )
+        if server.deletion_protection:
+            # Flexible Server has no deletion-protection flag: a CanNotDelete lock is Azure's.
+            azure.authorization.ManagementLockByScope(
+                f"{name}-lock",
+                lock_name="tenancy-cannot-delete",
+                level="CanNotDelete",
+                scope=flexible.id,
+                notes=f"tenancy: data of {server.owner}; remove deliberately before deleting",
+                opts=child,
+            )
+        self.endpoint = flexible.fully_qualified_domain_name
+        self.server_id = flexible.id
+        # The URI names the secret; it is not the password, so it need not stay secret.
+        self.secret_uri = pulumi.Output.unsecret(secret.properties.secret_uri)
+        self.register_outputs(
+            {"endpoint": self.endpoint, "server_id": self.server_id, "secret_uri": self.secret_uri}
+        )
+
+    @staticmethod
+    def _server_inputs(args: FlexibleServerArgs) -> dict[str, Any]:
+        server = args.server
+        start = window_start(server.maintenance_window)
+        ha = server.high_availability
+        geo = args.geo_backup.enabled
+        identities = [args.identity_id] + ([args.geo_identity_id] if geo else [])
+        encryption: dict[str, Any] = {
+            "type": "AzureKeyVault",
+            "primary_key_uri": args.key_uri,
+            "primary_user_assigned_identity_id": args.identity_id,
+        }
+        if geo:
+            encryption |= {
+                "geo_backup_key_uri": args.geo_key_uri,
+                "geo_backup_user_assigned_identity_id": args.geo_identity_id,
+            }
+        return {
+            "server_name": server.physical_name,
+            "resource_group_name": args.resource_group_name,
+            "location": server.region,
+            "version": str(server.postgres_major_version),
+            "create_mode": "Create",
+            "administrator_login": ADMIN_USER,
+            "auth_config": {
+                "active_directory_auth": "Enabled",
+                "password_auth": "Enabled",
+                "tenant_id": args.entra_tenant_id,
+            },
+            "sku": sku_for(server.min_capacity),
+            "storage": {"storage_size_gb": STORAGE_SIZE_GB, "auto_grow": "Enabled"},
+            "backup": {
+                # Azure keeps PITR for the whole retention: there is no separate switch.
+                "backup_retention_days": server.backup.retention_days,
+                "geo_redundant_backup": "Enabled" if geo else "Disabled",
+            },
+            "high_availability": (
+                {"mode": "ZoneRedundant", "standby_availability_zone": "2"}
+                if ha
+                else {"mode": "Disabled"}
+            ),
+            "availability_zone": "1",
+            "network": {
+                "delegated_subnet_resource_id": server.network.subnet_ids[0],
+                "private_dns_zone_arm_resource_id": server.network.private_dns_zone_id,
+                "public_network_access": "Disabled",
+            },
+            "identity": pulumi.Output.all(*identities).apply(
+                lambda ids: {
+                    "type": "UserAssigned",
+                    "user_assigned_identities": {identity: {} for identity in ids},
+                }
+            ),
+            "data_encryption": encryption,
+            "maintenance_window": {
+                "custom_window": "Enabled",
+                "day_of_week": start.azure_day_of_week,
+                "start_hour": start.hour,
+                "start_minute": start.minute,
+            },
+            "tags": {**server.tags, GEO_BACKUP_TAG: args.geo_backup.tag_value},
+        }
+
+    def _parameters(
+        self, name: str, args: FlexibleServerArgs, flexible: azure.dbforpostgresql.Server
+    ) -> None:
+        previous: pulumi.Resource | None = None
+        for parameter, value in SERVER_PARAMETERS.items():
+            # One at a time: Azure rejects concurrent parameter updates on a server.
+            previous = azure.dbforpostgresql.Configuration(
+                f"{name}-{parameter.replace('_', '-')}",
+                configuration_name=parameter,
+                server_name=flexible.name,
+                resource_group_name=args.resource_group_name,
+                value=value,
+                source="user-override",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
+            )
+
+
+@dataclass(frozen=True)
+class CellFacts:
+    """What every server of an Azure cell shares: its group, vault(s) and directory."""
+
+    resource_group_name: Any  # Input[str]
+    vault: VaultRef
+    subscription_id: Any  # Input[str]
+    entra_tenant_id: Any  # Input[str]
+    geo_backup: GeoBackupDecision
+    geo_vault: VaultRef | None = None  # in the paired region, only when geo backup is on
+
+
+def encrypted_flexible_server(
+    parent: pulumi.Resource, name: str, server: ServerArgs, key_name: str, cell: CellFacts
+) -> tuple[VaultKey, FlexibleServer]:
+    """The server's own key and identity, and the server, as children of ``parent``."""
+    key = VaultKey(
+        f"{name}-key",
+        VaultKeyArgs(
+            key_name=key_name,
+            identity_name=physical_name("azure.resource", server.physical_name, "cmk"),
+            vault=cell.vault,
+            subscription_id=cell.subscription_id,
+            tags=server.tags,
+            encryption=server.encryption,
+            geo_vault=cell.geo_vault if cell.geo_backup.enabled else None,
+            protect=server.protect,
+        ),
+        pulumi.ResourceOptions(parent=parent),
+    )
+    database = FlexibleServer(
+        f"{name}-db",
+        FlexibleServerArgs(
+            server=server,
+            resource_group_name=cell.resource_group_name,
+            vault=cell.vault,
+            key_uri=key.key_uri,
+            identity_id=key.identity_id,
+            entra_tenant_id=cell.entra_tenant_id,
+            geo_backup=cell.geo_backup,
+            geo_key_uri=key.geo_key_uri,
+            geo_identity_id=key.geo_identity_id,
+        ),
+        pulumi.ResourceOptions(parent=parent),
+    )
+    return key, database

@@ -1,0 +1,165 @@
+"""An Azure cell: resource group, private network, Key Vault, then one Flexible Server
+per silo tenant and per shard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure
+
+from components.args import NetworkArgs
+from components.azure.flexible_server import CellFacts
+from components.azure.key import VaultRef
+from components.azure.network import PrivateNetwork, PrivateNetworkArgs
+from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
+from components.azure.shard import Shard, ShardArgs
+from components.azure.silo import SiloTenant, SiloTenantArgs
+from components.azure.vault import KeyVault, KeyVaultArgs
+from components.model.blueprint import NAME_PREFIX, Blueprint
+from components.model.naming import physical_name
+from components.model.regions import GeoBackupDecision, azure_geo_backup
+from components.model.stack import StackSettings
+from components.model.tags import SHARED_TENANT, resource_tags
+from infra.servers import server_args
+
+
+def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
+    return resource_tags(
+        "azure",
+        tenant=SHARED_TENANT,
+        tier="cell",
+        isolation="network",
+        residency=blueprint.residency,
+        compliance=(),
+        environment=settings.cell.environment,
+    )
+
+
+def _resource_group(settings: StackSettings, tags: dict[str, str]) -> Any:
+    """An existing resource group from the stack config, else the cell's own."""
+    given = settings.network.get("resourceGroupName")
+    if given:
+        return given
+    cell = settings.cell
+    group = ResourceGroup(
+        "cell-rg",
+        ResourceGroupArgs(
+            name=physical_name("azure.resource_group", NAME_PREFIX, cell.environment, cell.region),
+            location=cell.region,
+            tags=tags,
+            protect=cell.is_production,
+        ),
+    )
+    return group.name
+
+
+def _network(settings: StackSettings, group: Any, tags: dict[str, str]) -> NetworkArgs:
+    """An existing delegated subnet and private DNS zone from the stack config, else new ones."""
+    given = settings.network
+    if given.get("delegatedSubnetId") and given.get("privateDnsZoneId"):
+        return NetworkArgs(
+            network_id=given.get("vnetId"),
+            subnet_ids=(given["delegatedSubnetId"],),
+            allowed_cidrs=tuple(given.get("allowedCidrs", ("10.0.0.0/8",))),
+            private_dns_zone_id=given["privateDnsZoneId"],
+        )
+    cell = settings.cell
+    network = PrivateNetwork(
+        "cell-network",
+        PrivateNetworkArgs(
+            resource_group_name=group,
+            location=cell.region,
+            vnet_name=physical_name("azure.resource", NAME_PREFIX, cell.environment, "vnet"),
+            # Flexible Server requires a zone name ending in its own private DNS suffix.
+            dns_zone_name=f"{NAME_PREFIX}-{cell.environment}.private.postgres.database.azure.com",
+            tags=tags,
+        ),
+    )
+    return network.network
+
+
+def _vault(
+    name: str,
+    suffix: str,
+    location: str,
+    settings: StackSettings,
+    group: Any,
+    tenant_id: Any,
+    tags: dict[str, str],
+) -> VaultRef:
+    cell = settings.cell
+    vault = KeyVault(
+        name,
+        KeyVaultArgs(
+            name=physical_name(
+                "azure.key_vault",
+                NAME_PREFIX,
+                cell.environment,
+                suffix,
+                unique_seed=f"{pulumi.get_project()}/{cell.stack}",
+            ),
+            resource_group_name=group,
+            location=location,
+            tenant_id=tenant_id,
+            tags=tags,
+            protect=cell.is_production,
+        ),
+    )
+    return VaultRef(name=vault.name, resource_group_name=group, location=location)
+
+
+def cell_facts(
+    settings: StackSettings, blueprint: Blueprint, group: Any, tags: dict[str, str]
+) -> CellFacts:
+    client = azure.authorization.get_client_config_output()
+    geo: GeoBackupDecision = azure_geo_backup(
+        settings.cell.region, blueprint.residency, blueprint.zone_regions
+    )
+    vault = _vault(
+        "cell-vault", "kv", settings.cell.region, settings, group, client.tenant_id, tags
+    )
+    geo_vault = None
+    if geo.enabled and geo.pair_region is not None:
+        geo_vault = _vault(
+            "cell-geo-vault", "kvgeo", geo.pair_region, settings, group, client.tenant_id, tags
+        )
+    return CellFacts(
+        resource_group_name=group,
+        vault=vault,
+        subscription_id=client.subscription_id,
+        entra_tenant_id=client.tenant_id,
+        geo_backup=geo,
+        geo_vault=geo_vault,
+    )
+
+
+def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
+    tags = _cell_tags(settings, blueprint)
+    group = _resource_group(settings, tags)
+    network = _network(settings, group, tags)
+    cell = cell_facts(settings, blueprint, group, tags)
+    # "The plan says why": the geo-backup decision is a stack output (and a tag on each server).
+    pulumi.export("notes", {"geo_backup": cell.geo_backup.reason})
+    connections: dict[str, Any] = {}
+    for spec in blueprint.servers:
+        args = server_args(spec, settings, network)
+        if spec.is_silo:
+            server: SiloTenant | Shard = SiloTenant(
+                f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name, cell)
+            )
+        else:
+            server = Shard(
+                f"shard-{spec.owner}",
+                ShardArgs(spec.owner, spec.tenant_ids, args, spec.key_name, cell),
+            )
+        for tenant_id in spec.tenant_ids:
+            connections[tenant_id] = {
+                "endpoint": server.endpoint,
+                "database": args.database_name,
+                "isolation": spec.isolation,
+                "shard": None if spec.is_silo else spec.owner,
+                # A reference to the Key Vault secret, never the password itself.
+                "secret_ref": server.secret_uri,
+            }
+    return connections
