@@ -64,3 +64,4 @@ class ServerArgs:
     deletion_protection: bool = True  # the cloud API flag: on everywhere unless opted out
     encryption: EncryptionArgs = field(default_factory=EncryptionArgs)
     postgres_major_version: int = 16
+    storage_limit_gb: int = 1024  # ceiling for automatic storage growth, where the cloud has one

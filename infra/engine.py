@@ -655,7 +655,20 @@ def _gcp_service_account(project: str, _region: str, _location: str, physical: s
     }
 
 
+# Service agents: service-<project number>@gcp-sa-<agent>.iam.gserviceaccount.com.
+_GCP_SERVICE_AGENTS = {"sqladmin.googleapis.com": "cloud-sql"}
+
+
+def _gcp_service_identity(project: str, _region: str, _location: str, _physical: str, inputs):
+    service = _str(inputs, "service") or "mock.googleapis.com"
+    agent = _GCP_SERVICE_AGENTS.get(service, service.split(".", 1)[0])
+    email = f"service-{GCP_PROJECT_NUMBER}@gcp-sa-{agent}.iam.gserviceaccount.com"
+    id_ = f"projects/{project}/services/{service}"
+    return id_, {"id": id_, "email": email, "member": f"serviceAccount:{email}"}
+
+
 _GCP_TYPES: dict[str, _GcpRule] = {
+    "gcp:projects/serviceIdentity:ServiceIdentity": _gcp_service_identity,
     "gcp:kms/keyRing:KeyRing": _gcp_key_ring,
     "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
     "gcp:sql/databaseInstance:DatabaseInstance": _gcp_sql_instance,

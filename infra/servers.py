@@ -25,4 +25,5 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         database_name=spec.owner.replace("-", "_") if spec.is_silo else "app",
         protect=settings.cell.is_production,
         deletion_protection=settings.deletion_protection,
+        storage_limit_gb=database.storage_limit_gb,
     )

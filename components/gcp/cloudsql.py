@@ -1,0 +1,206 @@
+"""A Cloud SQL for PostgreSQL instance: private IP only, TLS only, encrypted with its own CMEK."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_random as random
+
+from components.args import ServerArgs
+from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
+from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
+from components.model.naming import physical_name
+from components.model.windows import hh_mm_start, window_start
+
+ADMIN_USER = "tenancy_admin"
+DISK_SIZE_GB = 20  # the starting disk; auto-resize grows it up to the tier's limit
+# Enterprise edition keeps at most 7 days of transaction logs: the PITR window.
+MAX_TRANSACTION_LOG_DAYS = 7
+DATABASE_FLAGS = {
+    "cloudsql.iam_authentication": "on",  # IAM database authentication (the AWS IAM-auth analogue)
+    "log_connections": "on",
+}
+VCPU_STEPS = (2, 4, 8, 16, 32, 64)
+
+
+def machine_tier(min_capacity: float) -> str:
+    """Smallest custom machine whose memory covers the tier's minimum (1 ACU ~ 2 GiB)."""
+    vcpus = next((v for v in VCPU_STEPS if v * 3.75 >= min_capacity * 2), VCPU_STEPS[-1])
+    return f"db-custom-{vcpus}-{vcpus * 3840}"
+
+
+@dataclass(frozen=True)
+class CloudSqlServerArgs:
+    server: ServerArgs
+    project: str | None
+    kms_key_id: Any  # Input[str]: the tenant's or shard's own crypto key
+    backup_location: str  # a region of the residency zone (model.regions)
+    secret_replica_locations: Sequence[str]  # regions of the residency zone (model.regions)
+
+
+class CloudSqlServer(pulumi.ComponentResource):
+    endpoint: pulumi.Output[str]
+    connection_name: pulumi.Output[str]
+    secret_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: CloudSqlServerArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("tenancy:gcp:CloudSqlServer", name, None, opts)
+        server = args.server
+        child = pulumi.ResourceOptions(parent=self)
+        instance = gcp.sql.DatabaseInstance(
+            f"{name}-instance",
+            name=server.physical_name,
+            project=args.project,
+            region=server.region,
+            database_version=f"POSTGRES_{server.postgres_major_version}",
+            encryption_key_name=args.kms_key_id,
+            # The provider's flag: `pulumi destroy` refuses while it is on.
+            deletion_protection=server.deletion_protection,
+            settings=self._settings(args),
+            # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
+            opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
+        )
+        gcp.sql.Database(
+            f"{name}-database",
+            name=server.database_name,
+            instance=instance.name,
+            project=args.project,
+            charset="UTF8",
+            collation="en_US.UTF8",
+            opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
+        )
+        password = random.RandomPassword(
+            f"{name}-admin-password",
+            length=32,
+            special=True,
+            override_special="-_.~",  # URL- and shell-safe
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            opts=child,
+        )
+        gcp.sql.User(
+            f"{name}-admin",
+            name=ADMIN_USER,
+            instance=instance.name,
+            project=args.project,
+            type="BUILT_IN",
+            password=password.result,
+            opts=child,
+        )
+        secret = DatabaseSecret(
+            f"{name}-admin-secret",
+            DatabaseSecretArgs(
+                secret_id=physical_name("gcp.secret", server.physical_name, "admin"),
+                project=args.project,
+                replica_locations=tuple(args.secret_replica_locations),
+                value=password.result,
+                labels=server.tags,
+                protect=server.protect,
+            ),
+            child,
+        )
+        self.endpoint = instance.private_ip_address
+        self.connection_name = instance.connection_name
+        self.secret_id = secret.secret_id
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "connection_name": self.connection_name,
+                "secret_id": self.secret_id,
+            }
+        )
+
+    @staticmethod
+    def _settings(args: CloudSqlServerArgs) -> dict[str, Any]:
+        server = args.server
+        start = window_start(server.maintenance_window)
+        return {
+            "tier": machine_tier(server.min_capacity),
+            "edition": "ENTERPRISE",
+            "availability_type": "REGIONAL" if server.high_availability else "ZONAL",
+            # The API's flag: the instance cannot be deleted by any client while it is on.
+            "deletion_protection_enabled": server.deletion_protection,
+            "disk_type": "PD_SSD",
+            "disk_size": DISK_SIZE_GB,
+            "disk_autoresize": True,
+            "disk_autoresize_limit": server.storage_limit_gb,
+            "ip_configuration": {
+                "ipv4_enabled": False,
+                "private_network": server.network.network_id,
+                "ssl_mode": "ENCRYPTED_ONLY",
+                "enable_private_path_for_google_cloud_services": False,
+            },
+            "backup_configuration": {
+                "enabled": True,
+                "point_in_time_recovery_enabled": server.backup.pitr,
+                "start_time": hh_mm_start(server.backup.window_utc),
+                "location": args.backup_location,
+                "transaction_log_retention_days": min(
+                    server.backup.retention_days, MAX_TRANSACTION_LOG_DAYS
+                ),
+                # One automated backup a day: a count of backups is a number of days.
+                "backup_retention_settings": {
+                    "retained_backups": server.backup.retention_days,
+                    "retention_unit": "COUNT",
+                },
+            },
+            "retain_backups_on_delete": True,
+            "database_flags": [
+                {"name": flag, "value": value} for flag, value in DATABASE_FLAGS.items()
+            ],
+            "maintenance_window": {
+                "day": start.gcp_day,
+                "hour": start.hour,
+                "update_track": "stable",
+            },
+            "insights_config": {"query_insights_enabled": True},
+            "user_labels": dict(server.tags),
+        }
+
+
+@dataclass(frozen=True)
+class CellFacts:
+    """What every server of a GCP cell shares."""
+
+    project: str | None
+    service_agent_member: Any  # Input[str]
+    backup_location: str
+    secret_replica_locations: tuple[str, ...]
+
+
+def encrypted_cloudsql(
+    parent: pulumi.Resource, name: str, server: ServerArgs, key_name: str, cell: CellFacts
+) -> tuple[CloudKmsKey, CloudSqlServer]:
+    """The CMEK and the instance it encrypts, as children of ``parent`` (a silo tenant or a shard)."""
+    key = CloudKmsKey(
+        f"{name}-key",
+        CloudKmsKeyArgs(
+            name=key_name,
+            project=cell.project,
+            location=server.region,
+            service_agent_member=cell.service_agent_member,
+            labels=server.tags,
+            encryption=server.encryption,
+            protect=server.protect,
+        ),
+        pulumi.ResourceOptions(parent=parent),
+    )
+    database = CloudSqlServer(
+        f"{name}-db",
+        CloudSqlServerArgs(
+            server=server,
+            project=cell.project,
+            kms_key_id=key.key_id,
+            backup_location=cell.backup_location,
+            secret_replica_locations=cell.secret_replica_locations,
+        ),
+        pulumi.ResourceOptions(parent=parent),
+    )
+    return key, database

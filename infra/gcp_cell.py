@@ -1,0 +1,79 @@
+"""A GCP cell: private network, the Cloud SQL service agent, then one Cloud SQL instance
+per silo tenant and per shard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.args import NetworkArgs
+from components.gcp.cloudsql import CellFacts
+from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
+from components.gcp.service_agent import CloudSqlServiceAgent, CloudSqlServiceAgentArgs
+from components.gcp.shard import Shard, ShardArgs
+from components.gcp.silo import SiloTenant, SiloTenantArgs
+from components.model.blueprint import NAME_PREFIX, Blueprint
+from components.model.naming import physical_name
+from components.model.regions import gcp_backup_location, gcp_secret_replicas
+from components.model.stack import StackSettings
+from infra.servers import server_args
+
+
+def _network(settings: StackSettings) -> NetworkArgs:
+    """An existing VPC (with private services access) from the stack config, else a new one."""
+    given = settings.network
+    if given.get("networkId"):
+        return NetworkArgs(
+            network_id=given["networkId"],
+            allowed_cidrs=tuple(given.get("allowedCidrs", ("10.0.0.0/8",))),
+        )
+    network = PrivateNetwork(
+        "cell-network",
+        PrivateNetworkArgs(
+            project=settings.gcp_project,
+            network_name=physical_name(
+                "gcp.resource", NAME_PREFIX, settings.cell.environment, "vpc"
+            ),
+        ),
+    )
+    return network.network
+
+
+def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
+    region, zone, regions = settings.cell.region, blueprint.residency, blueprint.zone_regions
+    agent = CloudSqlServiceAgent(
+        "cloudsql-agent", CloudSqlServiceAgentArgs(project=settings.gcp_project)
+    )
+    return CellFacts(
+        project=settings.gcp_project,
+        service_agent_member=agent.member,
+        # Both raise ResidencyError before anything is registered if they would leave the zone.
+        backup_location=gcp_backup_location(region, zone, regions),
+        secret_replica_locations=gcp_secret_replicas(region, zone, regions),
+    )
+
+
+def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
+    cell = cell_facts(settings, blueprint)
+    network = _network(settings)
+    connections: dict[str, Any] = {}
+    for spec in blueprint.servers:
+        args = server_args(spec, settings, network)
+        if spec.is_silo:
+            server: SiloTenant | Shard = SiloTenant(
+                f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name, cell)
+            )
+        else:
+            server = Shard(
+                f"shard-{spec.owner}",
+                ShardArgs(spec.owner, spec.tenant_ids, args, spec.key_name, cell),
+            )
+        for tenant_id in spec.tenant_ids:
+            connections[tenant_id] = {
+                "endpoint": server.endpoint,
+                "database": args.database_name,
+                "isolation": spec.isolation,
+                "shard": None if spec.is_silo else spec.owner,
+                # A reference to the Secret Manager secret, never the password itself.
+                "secret_ref": server.secret_id,
+            }
+    return connections
