@@ -23,6 +23,9 @@ def _tenant_rows(stack: str, config: dict[str, Any]) -> list[dict[str, Any]]:
             "tier": placed.tier_name,
             "isolation": placed.isolation,
             "shard": placed.shard,
+            # Beyond the DESIGN contract: what `tenancy diff` reports as status changes.
+            "status": placed.tenant.status,
+            "compliance": sorted(placed.tenant.compliance),
         }
         for placed in blueprint.tenants
     ]
