@@ -32,7 +32,14 @@ def read_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, An
                 )
             ]
         )
-    data, _lines = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise InputError(
+            [Issue(str(path), "", f"cannot read the stack file: {reason}", "save it as UTF-8 YAML")]
+        ) from None
+    data, _lines = load_yaml(text, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
         raise InputError(
             [

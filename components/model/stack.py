@@ -7,6 +7,7 @@ offline is a stack Pulumi accepts.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,68 @@ def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> 
                     "write it as a YAML mapping",
                 )
             )
+    network = config.get("tenancy:network")
+    if cell.cloud == "aws" and isinstance(network, dict) and network:
+        issues += _check_aws_network(network, file)
+    return issues
+
+
+AWS_NETWORK_KEYS = ("vpcId", "privateSubnetIds", "allowedCidrs")
+
+
+def _is_private_cidr(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and ipaddress.ip_network(value, strict=False).is_private
+    except ValueError:
+        return False
+
+
+def _check_aws_network(network: dict[str, Any], file: str) -> list[Issue]:
+    """Existing networking must be complete and private: it decides who can reach the data."""
+    key = "tenancy:network"
+    issues = [
+        _issue(
+            file,
+            f"{key}.{name}",
+            "unknown network setting",
+            f"allowed: {', '.join(AWS_NETWORK_KEYS)}",
+        )
+        for name in network
+        if name not in AWS_NETWORK_KEYS
+    ]
+    if not isinstance(network.get("vpcId"), str) or not network.get("vpcId"):
+        issues.append(
+            _issue(
+                file,
+                f"{key}.vpcId",
+                "missing the VPC id",
+                "add 'vpcId: vpc-...' (or drop tenancy:network for a new private VPC)",
+            )
+        )
+    subnets = network.get("privateSubnetIds")
+    if not (
+        isinstance(subnets, list)
+        and len(subnets) >= 2
+        and all(isinstance(s, str) and s for s in subnets)
+    ):
+        issues.append(
+            _issue(
+                file,
+                f"{key}.privateSubnetIds",
+                f"expected a list of at least two private subnet ids, got {subnets!r}",
+                "list private subnets in two or more availability zones (Aurora needs two)",
+            )
+        )
+    cidrs = network.get("allowedCidrs", ["10.0.0.0/8"])
+    if not (isinstance(cidrs, list) and cidrs and all(_is_private_cidr(c) for c in cidrs)):
+        issues.append(
+            _issue(
+                file,
+                f"{key}.allowedCidrs",
+                f"expected a list of private CIDR blocks, got {cidrs!r}",
+                "allow only private address space (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+            )
+        )
     return issues
 
 
