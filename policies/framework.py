@@ -1,0 +1,215 @@
+"""What a rule is, what it sees, and the small readers every rule shares.
+
+A resource rule is ``check(resource_type, props, ctx) -> list[str] | None``:
+``None`` means not applicable, ``[]`` compliant, and each string a finding.
+A finding that starts with ``cannot verify`` is the *unknown* answer: the value
+is missing or not known at plan time, and unknown never counts as a pass.
+A stack rule is ``check(resources, ctx) -> list[(urn, [messages])]``, one
+entry per subject it judged (an empty list is a pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+UNKNOWN = "<unknown>"
+SECRET = "[secret]"
+UNKNOWN_PREFIX = "cannot verify"
+
+Enforcement = Literal["mandatory", "advisory"]
+Severity = Literal["low", "medium", "high", "critical"]
+Cloud = Literal["aws", "azure", "gcp", "kubernetes", "multi"]
+
+# The database control families of the control x cloud matrix (tests/test_policy_matrix.py).
+CMK_AT_REST = "cmk-at-rest"
+TLS_ONLY = "tls-only"
+NO_PUBLIC_ENDPOINT = "no-public-endpoint"
+BACKUPS_PITR = "backups-pitr"
+DELETION_PROTECTION = "deletion-protection"
+REGION_FENCING = "region-fencing"
+
+
+@dataclass(frozen=True)
+class Control:
+    framework: str  # gdpr | hipaa | pci | soc2 | iso27001
+    id: str  # e.g. "164.312(a)(2)(iv)"
+    title: str
+
+    @property
+    def label(self) -> str:
+        return f"{FRAMEWORK_NAMES[self.framework]} {self.id}"
+
+
+FRAMEWORK_NAMES = {
+    "gdpr": "GDPR",
+    "hipaa": "HIPAA",
+    "pci": "PCI DSS",
+    "soc2": "SOC 2",
+    "iso27001": "ISO 27001",
+}
+
+
+@dataclass(frozen=True)
+class Res:
+    """A resource as a stack rule sees it, whether from a plan file or from Pulumi."""
+
+    urn: str
+    type: str
+    props: Mapping[str, Any]
+    protect: bool | None = None
+    dependencies: tuple[str, ...] = ()
+    parent: str | None = None
+
+
+@dataclass
+class Ctx:
+    """What a rule may know besides the props: config, options and the stack."""
+
+    config: Mapping[str, Any]
+    stack: str = ""
+    urn: str = ""
+    protect: bool | None = None  # Pulumi `protect`; None when not known
+    tenants: Sequence[Mapping[str, Any]] | None = None  # plan rows (stack rules)
+    waivers: Sequence[Any] = ()  # policies.waivers.Waiver entries
+    today: date = field(default_factory=date.today)
+
+    @property
+    def stack_environment(self) -> str | None:
+        return self.stack.split("-", 1)[0] if self.stack else None
+
+
+ResourceCheck = Callable[[str, Mapping[str, Any], Ctx], "list[str] | None"]
+StackCheck = Callable[[Sequence[Res], Ctx], "list[tuple[str, list[str]]]"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy with the metadata auditors and developers read."""
+
+    id: str  # <cloud>-<service>-<resource>-<enable|disallow|configure>-<what>
+    description: str  # what must hold
+    why: str  # why it matters
+    remediation: str  # how to fix
+    severity: Severity
+    enforcement: Enforcement
+    controls: tuple[Control, ...]
+    cloud: Cloud
+    family: str  # module family: encryption, transit, network, residency, ...
+    types: frozenset[str]  # resource types it judges (stack rules: its subjects)
+    check: Callable[..., Any]
+    kind: Literal["resource", "stack"] = "resource"
+    config_keys: tuple[str, ...] = ()
+    matrix: tuple[str, ...] = field(default=())  # database control families it covers
+
+    @property
+    def frameworks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(control.framework for control in self.controls))
+
+
+def rule(**meta: Any) -> Callable[[Callable[..., Any]], Rule]:
+    """Decorator: turn a check function into a ``Rule`` with its metadata."""
+
+    def wrap(function: Callable[..., Any]) -> Rule:
+        meta["types"] = frozenset(meta["types"])
+        meta.setdefault("matrix", ())
+        meta["matrix"] = tuple(meta["matrix"])
+        meta["controls"] = tuple(meta["controls"])
+        meta["config_keys"] = tuple(meta.get("config_keys", ()))
+        return Rule(check=function, **meta)
+
+    return wrap
+
+
+# ---- readers shared by the rules -------------------------------------------------------
+
+
+def is_unknown(value: Any) -> bool:
+    return value is None or value == UNKNOWN
+
+
+def get(props: Mapping[str, Any], *path: str) -> Any:
+    """Nested lookup; None when any step is missing, UNKNOWN when a step is unknown."""
+    value: Any = props
+    for key in path:
+        if value == UNKNOWN:
+            return UNKNOWN
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def cannot_verify(what: str, value: Any) -> str:
+    state = "not known at plan time" if value == UNKNOWN else "not set"
+    return f"{UNKNOWN_PREFIX} {what}: it is {state}"
+
+
+def flag(props: Mapping[str, Any], path: Sequence[str], want: bool, what: str) -> list[str]:
+    """A boolean that must be set explicitly to ``want`` (provider defaults are not trusted)."""
+    value = get(props, *path)
+    if is_unknown(value):
+        return [cannot_verify(what, value)]
+    if value is not want:
+        return [f"{what} is {str(value).lower()}; it must be {str(want).lower()}"]
+    return []
+
+
+def tags_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The tags/labels mapping of a resource, in whichever place its cloud keeps them."""
+    if resource_type.startswith("kubernetes:"):
+        return get(props, "metadata", "labels")
+    if resource_type == "gcp:sql/databaseInstance:DatabaseInstance":
+        return get(props, "settings", "userLabels")
+    if resource_type.startswith("gcp:"):
+        return props.get("labels")
+    return props.get("tags")
+
+
+def tenancy_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
+    """``{'tenant': .., 'tier': .., ...}`` from AWS/Azure ``tenancy:x``, GCP ``tenancy-x``
+    or Kubernetes ``tenancy.io/x`` keys; ``managed-by`` with or without a prefix."""
+    out: dict[str, str] = {}
+    if not isinstance(tags, Mapping):
+        return out
+    for key, value in tags.items():
+        if not isinstance(value, str):
+            continue
+        if "/" in key:
+            prefix, name = key.split("/", 1)
+            if name == "managed-by" or prefix.startswith("tenancy"):
+                out[name] = value
+        elif key == "managed-by":
+            out[key] = value
+        elif key.startswith("tenancy") and len(key) > 8 and key[7] in ":-_.":
+            out[key[8:]] = value
+    return out
+
+
+def frameworks_of(tags: Mapping[str, str]) -> set[str]:
+    value = tags.get("compliance", "")
+    return set() if value in ("", "none") else set(value.split("-"))
+
+
+def environment_of(tags: Mapping[str, str], ctx: Ctx) -> str | None:
+    return tags.get("environment") or ctx.stack_environment
+
+
+def is_production(tags: Mapping[str, str], ctx: Ctx) -> bool | None:
+    env = environment_of(tags, ctx)
+    if env is None:
+        return None
+    return env in ctx.config.get("productionEnvironments", ("prod",))
+
+
+def location_segment(path: Any) -> str | None:
+    """``projects/p/locations/europe-west3/keyRings/k`` -> ``europe-west3``."""
+    if not isinstance(path, str) or "/locations/" not in path:
+        return None
+    return path.split("/locations/", 1)[1].split("/", 1)[0]
+
+
+def first(items: Iterable[Any]) -> Any:
+    return next(iter(items), None)

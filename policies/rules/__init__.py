@@ -1,0 +1,20 @@
+"""Every rule of the pack, grouped by family; ``RULES`` is what ``__main__.py`` wraps."""
+
+from __future__ import annotations
+
+from ..framework import Rule
+from . import (
+    backups,
+    deletion,
+    encryption,
+    kubernetes,
+    network,
+    residency,
+    stack,
+    tagging,
+    transit,
+)
+
+FAMILIES = (encryption, transit, network, residency, backups, deletion, kubernetes, tagging, stack)
+RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)
+BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

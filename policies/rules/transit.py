@@ -1,0 +1,133 @@
+"""Encryption in transit: the server refuses clear-text connections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .. import controls as c
+from .. import types as t
+from ..framework import TLS_ONLY, Ctx, Res, cannot_verify, get, is_unknown, rule
+
+
+def _parameters(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        get(p, "name"): get(p, "value")
+        for p in props.get("parameters") or ()
+        if isinstance(p, Mapping)
+    }
+
+
+@rule(
+    id="aws-rds-parametergroup-enable-force-ssl",
+    description="PostgreSQL parameter groups set rds.force_ssl=1, and every Aurora cluster or RDS instance uses such a custom group.",
+    why="Without rds.force_ssl the server accepts clear-text connections, so credentials and rows cross the VPC readable by anyone who can capture traffic.",
+    remediation="Add {name: rds.force_ssl, value: '1'} (and ssl_min_protocol_version TLSv1.2) to the cluster parameter group and set dbClusterParameterGroupName (parameterGroupName for RDS) to it.",
+    severity="high",
+    enforcement="mandatory",
+    controls=c.IN_TRANSIT,
+    cloud="aws",
+    family="transit",
+    types=[t.RDS_CLUSTER_PARAMS, t.RDS_PARAMS, t.RDS_CLUSTER, t.RDS_INSTANCE],
+    matrix=[TLS_ONLY],
+)
+def aws_force_ssl(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str] | None:
+    if resource_type in (t.RDS_CLUSTER, t.RDS_INSTANCE):
+        key = (
+            "dbClusterParameterGroupName"
+            if resource_type == t.RDS_CLUSTER
+            else "parameterGroupName"
+        )
+        group = props.get(key)
+        if is_unknown(group):
+            return [cannot_verify(f"{key} (the TLS-only parameter group)", group)]
+        if str(group).startswith("default."):
+            return [f"{key} is {group}; the default group does not force TLS"]
+        return []
+    family = props.get("family")
+    if isinstance(family, str) and "postgres" not in family:
+        return None
+    value = _parameters(props).get("rds.force_ssl")
+    if value is None:
+        return ["rds.force_ssl is not set; it must be 1"]
+    if str(value) != "1":
+        return [f"rds.force_ssl is {value}; it must be 1"]
+    return []
+
+
+@rule(
+    id="azure-postgresql-configuration-enable-secure-transport",
+    description="Every Flexible Server has require_secure_transport=on as a server configuration.",
+    why="With require_secure_transport off the server accepts clear-text connections from the delegated subnet.",
+    remediation="Add a dbforpostgresql.Configuration named require_secure_transport with value 'on' and source 'user-override' for the server.",
+    severity="high",
+    enforcement="mandatory",
+    controls=c.IN_TRANSIT,
+    cloud="azure",
+    family="transit",
+    kind="stack",
+    types=[t.AZ_SERVER],
+    matrix=[TLS_ONLY],
+)
+def azure_secure_transport(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str, list[str]]]:
+    settings = [
+        r
+        for r in resources
+        if r.type == t.AZ_CONFIGURATION
+        and r.props.get("configurationName") == "require_secure_transport"
+    ]
+    results = []
+    for server in resources:
+        if server.type != t.AZ_SERVER:
+            continue
+        name = server.props.get("serverName")
+        mine = [
+            s
+            for s in settings
+            if server.urn in s.dependencies
+            or (isinstance(name, str) and s.props.get("serverName") == name)
+        ]
+        if not mine:
+            results.append(
+                (server.urn, ["no require_secure_transport configuration; it must be on"])
+            )
+            continue
+        found = []
+        for setting in mine:
+            value = setting.props.get("value")
+            if is_unknown(value):
+                found.append(cannot_verify("require_secure_transport", value))
+            elif str(value).lower() != "on":
+                found.append(f"require_secure_transport is {value}; it must be on")
+        results.append((server.urn, found))
+    return results
+
+
+_SSL_ONLY = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
+
+
+@rule(
+    id="gcp-sql-instance-enable-ssl-only",
+    description="Cloud SQL instances accept encrypted connections only (sslMode ENCRYPTED_ONLY or stricter).",
+    why="ALLOW_UNENCRYPTED_AND_ENCRYPTED lets clients connect in clear text over the VPC peering.",
+    remediation="Set settings.ipConfiguration.sslMode to ENCRYPTED_ONLY (or TRUSTED_CLIENT_CERTIFICATE_REQUIRED).",
+    severity="high",
+    enforcement="mandatory",
+    controls=c.IN_TRANSIT,
+    cloud="gcp",
+    family="transit",
+    types=[t.SQL_INSTANCE],
+    matrix=[TLS_ONLY],
+)
+def gcp_ssl_only(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
+    mode = get(props, "settings", "ipConfiguration", "sslMode")
+    if is_unknown(mode):
+        return [cannot_verify("settings.ipConfiguration.sslMode", mode)]
+    if mode not in _SSL_ONLY:
+        return [
+            f"sslMode is {mode}; it must be ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+        ]
+    return []
+
+
+RULES = (aws_force_ssl, azure_secure_transport, gcp_ssl_only)

@@ -1,0 +1,97 @@
+"""Resource type tokens the rules judge, by cloud."""
+
+from __future__ import annotations
+
+# AWS
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_CLUSTER_PARAMS = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+RDS_PARAMS = "aws:rds/parameterGroup:ParameterGroup"
+RDS_CLUSTER_SNAPSHOT = "aws:rds/clusterSnapshot:ClusterSnapshot"
+RDS_SNAPSHOT = "aws:rds/snapshot:Snapshot"
+RDS_CLUSTER_SNAPSHOT_COPY = "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy"
+RDS_SNAPSHOT_COPY = "aws:rds/snapshotCopy:SnapshotCopy"
+RDS_BACKUP_REPLICATION = (
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+)
+KMS_KEY = "aws:kms/key:Key"
+SM_SECRET = "aws:secretsmanager/secret:Secret"
+BACKUP_VAULT = "aws:backup/vault:Vault"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+# Azure (azure-native)
+AZ_SERVER = "azure-native:dbforpostgresql:Server"
+AZ_CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
+AZ_FIREWALL_RULE = "azure-native:dbforpostgresql:FirewallRule"
+AZ_VAULT = "azure-native:keyvault:Vault"
+AZ_KEY = "azure-native:keyvault:Key"
+AZ_SECRET = "azure-native:keyvault:Secret"
+AZ_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+AZ_LOCK = "azure-native:authorization:ManagementLockAtResourceLevel"
+AZ_LOCK_BY_SCOPE = "azure-native:authorization:ManagementLockByScope"
+
+# GCP
+SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+KMS_KEY_RING = "gcp:kms/keyRing:KeyRing"
+KMS_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+GSM_SECRET = "gcp:secretmanager/secret:Secret"
+
+# Kubernetes
+K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
+K8S_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+K8S_HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+K8S_PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+# The database server of each cloud (the control x cloud matrix).
+DATABASES = {"aws": RDS_CLUSTER, "azure": AZ_SERVER, "gcp": SQL_INSTANCE}
+AWS_DATABASES = frozenset({RDS_CLUSTER, RDS_INSTANCE})
+ALL_DATABASES = frozenset({RDS_CLUSTER, RDS_INSTANCE, AZ_SERVER, SQL_INSTANCE})
+KEYS = frozenset({KMS_KEY, AZ_KEY, KMS_CRYPTO_KEY})
+
+# Stateful: losing one loses data (or makes it unreadable, for keys).
+STATEFUL = frozenset(
+    {
+        RDS_CLUSTER,
+        RDS_INSTANCE,
+        KMS_KEY,
+        SM_SECRET,
+        BACKUP_VAULT,
+        AZ_SERVER,
+        AZ_VAULT,
+        AZ_KEY,
+        SQL_INSTANCE,
+        KMS_KEY_RING,
+        KMS_CRYPTO_KEY,
+        GSM_SECRET,
+    }
+)
+
+# Resources that carry the tenancy tags/labels (the AWS network is shared, still tagged).
+TAGGED = frozenset(
+    {
+        RDS_CLUSTER,
+        RDS_INSTANCE,
+        RDS_CLUSTER_INSTANCE,
+        RDS_CLUSTER_PARAMS,
+        RDS_PARAMS,
+        KMS_KEY,
+        SM_SECRET,
+        BACKUP_VAULT,
+        SECURITY_GROUP,
+        "aws:rds/subnetGroup:SubnetGroup",
+        AZ_SERVER,
+        AZ_VAULT,
+        AZ_IDENTITY,
+        AZ_KEY,
+        SQL_INSTANCE,
+        KMS_CRYPTO_KEY,
+        GSM_SECRET,
+        K8S_NAMESPACE,
+        K8S_DEPLOYMENT,
+        K8S_HPA,
+    }
+)
