@@ -54,7 +54,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
         },
     },
     "prodMinReplicas": {"type": "integer", "minimum": 1, "description": "HPA floor in prod."},
-    "requiredTagKeys": {**_STRINGS, "description": "Tag/label keys (without prefix)."},
+    "requiredTagKeys": {**_STRINGS, "description": "Cloud tag/label keys (without prefix)."},
+    "requiredLabelKeys": {**_STRINGS, "description": "Kubernetes label keys (without prefix)."},
     "regulatedFrameworks": {
         **_STRINGS,
         "description": "Frameworks whose silo tenants need a key of their own.",
@@ -88,6 +89,8 @@ DEFAULTS: dict[str, Any] = {
         "environment",
         "managed-by",
     ],
+    # Kubernetes objects are per tier or tenant; residency and frameworks live on the data.
+    "requiredLabelKeys": ["tenant", "tier", "isolation", "managed-by"],
     "regulatedFrameworks": ["hipaa", "pci"],
     "maxKeyRotationDays": 365,
     "tenantsByStack": {},

@@ -43,6 +43,7 @@ GSM_SECRET = "gcp:secretmanager/secret:Secret"
 K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
 K8S_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 K8S_HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+KEDA_SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 K8S_PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
@@ -93,5 +94,6 @@ TAGGED = frozenset(
         K8S_NAMESPACE,
         K8S_DEPLOYMENT,
         K8S_HPA,
+        KEDA_SCALED_OBJECT,
     }
 )

@@ -14,19 +14,28 @@ def _labels(props: Mapping[str, Any]) -> dict[str, str]:
     return tenancy_tags(get(props, "metadata", "labels"))
 
 
-def _targets(props: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
+def _scaling(resource_type: str, props: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """(min, max, {cpu|memory: utilization target}) of an HPA or a KEDA ScaledObject."""
+    targets: dict[str, Any] = {}
+    if resource_type == t.KEDA_SCALED_OBJECT:
+        for trigger in get(props, "spec", "triggers") or ():
+            kind = get(trigger, "type")
+            if kind in ("cpu", "memory") and get(trigger, "metricType") == "Utilization":
+                value = get(trigger, "metadata", "value")
+                targets[kind] = int(value) if str(value).isdigit() else value
+        spec = props.get("spec") or {}
+        return spec.get("minReplicaCount"), spec.get("maxReplicaCount"), targets
     for metric in get(props, "spec", "metrics") or ():
         if get(metric, "type") == "Resource":
-            out[get(metric, "resource", "name")] = get(
+            targets[get(metric, "resource", "name")] = get(
                 metric, "resource", "target", "averageUtilization"
             )
-    return out
+    return get(props, "spec", "minReplicas"), get(props, "spec", "maxReplicas"), targets
 
 
 @rule(
     id="k8s-autoscaling-hpa-configure-tier-bounds",
-    description="HorizontalPodAutoscalers (autoscaling/v2) scale within their tier's replica bounds and use CPU (and memory) utilization targets no higher than the tier's.",
+    description="HorizontalPodAutoscalers (autoscaling/v2) and KEDA ScaledObjects scale within their tier's replica bounds and use CPU (and memory) utilization targets no higher than the tier's.",
     why="An HPA above the tier's maximum lets one tenant's load take capacity paid for by others (noisy neighbour); a floor below the tier's or a target above it breaks the tier's availability promise.",
     remediation="Render the HPA from tiers.<tier>.app (min_replicas, max_replicas, cpu_target, memory_target); tenant overrides must stay inside the tier's bounds.",
     severity="medium",
@@ -34,7 +43,7 @@ def _targets(props: Mapping[str, Any]) -> dict[str, Any]:
     controls=c.AUTOSCALING,
     cloud="kubernetes",
     family="kubernetes",
-    types=[t.K8S_HPA],
+    types=[t.K8S_HPA, t.KEDA_SCALED_OBJECT],
     config_keys=["tierAppLimits"],
 )
 def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
@@ -44,7 +53,7 @@ def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> l
         return [
             f"cannot verify the HPA bounds: tier {tier!r} has no app limits in the policy config"
         ]
-    low, high = get(props, "spec", "minReplicas"), get(props, "spec", "maxReplicas")
+    low, high, targets = _scaling(resource_type, props)
     found = []
     if is_unknown(low) or is_unknown(high):
         found.append(cannot_verify("minReplicas and maxReplicas", low if is_unknown(low) else high))
@@ -59,7 +68,6 @@ def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> l
             )
         if low > high:
             found.append(f"minReplicas {low} exceeds maxReplicas {high}")
-    targets = _targets(props)
     if "cpu" not in targets:
         found.append("no CPU utilization metric; the HPA must scale on CPU")
     for name, key in (("cpu", "cpuTarget"), ("memory", "memoryTarget")):
@@ -73,7 +81,7 @@ def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> l
 
 @rule(
     id="k8s-autoscaling-hpa-configure-prod-min-replicas",
-    description="In production, every HPA keeps at least prodMinReplicas (2) replicas.",
+    description="In production, every HPA or ScaledObject keeps at least prodMinReplicas (2) replicas.",
     why="A single replica has no failover: a node drain, an eviction or a crash is an outage for every tenant the service serves.",
     remediation="Set the tier's app.min_replicas to 2 or more (and keep overrides at or above it).",
     severity="high",
@@ -81,13 +89,13 @@ def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> l
     controls=c.AUTOSCALING,
     cloud="kubernetes",
     family="kubernetes",
-    types=[t.K8S_HPA],
+    types=[t.K8S_HPA, t.KEDA_SCALED_OBJECT],
     config_keys=["prodMinReplicas", "productionEnvironments"],
 )
 def hpa_prod_min(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str] | None:
     if is_production(_labels(props), ctx) is False:
         return None
-    low = get(props, "spec", "minReplicas")
+    low = _scaling(resource_type, props)[0]
     need = ctx.config.get("prodMinReplicas", 2)
     if is_unknown(low):
         return [cannot_verify("minReplicas", low)]

@@ -14,7 +14,7 @@ _ISOLATIONS = ("silo", "bridge", "pool", "network")
 
 @rule(
     id="multi-tagging-resource-configure-required-tags",
-    description="Databases, keys, secrets, vaults, network guards and Kubernetes workloads carry every tenancy tag/label (tenant, tier, isolation, residency, compliance, environment, managed-by).",
+    description="Databases, keys, secrets, vaults, network guards and Kubernetes workloads carry every tenancy tag (tenant, tier, isolation, residency, compliance, environment, managed-by); Kubernetes objects the labels tenant, tier, isolation and managed-by.",
     why="Residency, retention and key rules read the zone, tier and frameworks from these tags; an untagged resource escapes them, and auditors cannot tell whose data it holds.",
     remediation="Build tags with components/model/tags.py resource_tags() (AWS/Azure 'tenancy:<key>', GCP labels 'tenancy-<key>', Kubernetes labels) and pass them to every resource.",
     severity="medium",
@@ -23,14 +23,15 @@ _ISOLATIONS = ("silo", "bridge", "pool", "network")
     cloud="multi",
     family="tagging",
     types=t.TAGGED,
-    config_keys=["requiredTagKeys"],
+    config_keys=["requiredTagKeys", "requiredLabelKeys"],
 )
 def required_tags(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
     raw = tags_of(resource_type, props)
     if raw == "<unknown>":
         return ["cannot verify the tags: they are not known at plan time"]
     tags = tenancy_tags(raw)
-    missing = [key for key in ctx.config.get("requiredTagKeys", ()) if not tags.get(key)]
+    keys = "requiredLabelKeys" if resource_type.startswith("kubernetes:") else "requiredTagKeys"
+    missing = [key for key in ctx.config.get(keys, ()) if not tags.get(key)]
     found = [f"missing required tags: {', '.join(missing)}"] if missing else []
     if tags.get("isolation") and tags["isolation"] not in _ISOLATIONS:
         found.append(f"isolation tag is {tags['isolation']}; it must be one of silo, bridge, pool")

@@ -1,4 +1,4 @@
-"""Encryption in transit: the server refuses clear-text connections."""
+"""Encryption in transit: the server refuses clear-text connections (and logs who connects)."""
 
 from __future__ import annotations
 
@@ -130,4 +130,54 @@ def gcp_ssl_only(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list
     return []
 
 
-RULES = (aws_force_ssl, azure_secure_transport, gcp_ssl_only)
+_TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+
+
+@rule(
+    id="aws-rds-parametergroup-configure-tls-min-version",
+    description="PostgreSQL parameter groups pin ssl_min_protocol_version to TLSv1.2 or later.",
+    why="TLS 1.0/1.1 have known weaknesses; PCI DSS 4.2.1 asks for strong cryptography only. Advisory because recent engine versions already default to TLSv1.2.",
+    remediation="Add {name: ssl_min_protocol_version, value: TLSv1.2} to the parameter group.",
+    severity="medium",
+    enforcement="advisory",
+    controls=(c.PCI_4_2, c.HIPAA_TRANSMISSION, c.ISO_A8_24),
+    cloud="aws",
+    family="transit",
+    types=[t.RDS_CLUSTER_PARAMS, t.RDS_PARAMS],
+)
+def aws_tls_min_version(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str] | None:
+    family = props.get("family")
+    if isinstance(family, str) and "postgres" not in family:
+        return None
+    value = _parameters(props).get("ssl_min_protocol_version")
+    if value is None:
+        return ["ssl_min_protocol_version is not set; pin it to TLSv1.2"]
+    if value not in _TLS_VERSIONS:
+        return [f"ssl_min_protocol_version is {value}; it should be TLSv1.2 or TLSv1.3"]
+    return []
+
+
+@rule(
+    id="aws-rds-cluster-enable-log-exports",
+    description="Aurora clusters export the postgresql log (connections, errors) to CloudWatch Logs.",
+    why="Connection logs are the evidence of who reached a tenant's data; kept only on the instance they are lost with it. Advisory: a detective control, not a preventive one.",
+    remediation="Set enabledCloudwatchLogsExports to include postgresql (and log_connections=1 in the parameter group).",
+    severity="low",
+    enforcement="advisory",
+    controls=(c.SOC2_CC7_1, c.HIPAA_ACCESS, c.ISO_A8_9),
+    cloud="aws",
+    family="transit",
+    types=[t.RDS_CLUSTER, t.RDS_INSTANCE],
+)
+def aws_log_exports(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
+    exports = props.get("enabledCloudwatchLogsExports")
+    if exports == "<unknown>":
+        return [cannot_verify("enabledCloudwatchLogsExports", exports)]
+    return (
+        []
+        if "postgresql" in (exports or ())
+        else ["the postgresql log is not exported to CloudWatch Logs"]
+    )
+
+
+RULES = (aws_force_ssl, aws_tls_min_version, aws_log_exports, azure_secure_transport, gcp_ssl_only)
