@@ -475,10 +475,12 @@ def _tenant_predicate() -> sql.Composed:
 
 def _login_binding_predicate() -> sql.Composed:
     # A per-tenant login may only act as its own tenant; the shared service login
-    # (any other role) is trusted to set the tenant. No column is referenced, so
-    # PostgreSQL evaluates this once per query (a one-time filter), not per row.
+    # (any other role) is trusted to set the tenant. The scalar subquery becomes an
+    # InitPlan, evaluated once per statement: left bare, PostgreSQL keeps a security
+    # qual as a per-row filter even though it references no column.
     return sql.SQL(
-        "NOT starts_with(session_user, {prefix}) OR session_user = {prefix} || translate({tenant}, '-', '_')"
+        "(SELECT NOT starts_with(session_user, {prefix})"
+        " OR session_user = {prefix} || translate({tenant}, '-', '_'))"
     ).format(prefix=sql.Literal(TENANT_PREFIX), tenant=CURRENT_TENANT)
 
 
