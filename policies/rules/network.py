@@ -119,10 +119,10 @@ def azure_private(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> lis
         action = get(props, "properties", "networkAcls", "defaultAction")
         if is_unknown(access) and is_unknown(action):
             return [cannot_verify("the vault's publicNetworkAccess", access)]
-        if access not in (None, "Disabled") or (access is None and action != "Deny"):
-            return [
-                f"the vault's publicNetworkAccess is {access} and networkAcls.defaultAction is {action}; it must be Disabled or Deny"
-            ]
+        if access not in (None, "Disabled"):
+            return [f"the vault's publicNetworkAccess is {access}; it must be Disabled"]
+        if access is None and action != "Deny":
+            return [f"the vault's networkAcls.defaultAction is {action}; it must be Deny"]
         return []
     access = get(props, "network", "publicNetworkAccess")
     if is_unknown(access):
