@@ -656,7 +656,10 @@ def _gcp_service_account(project: str, _region: str, _location: str, physical: s
 
 
 # Service agents: service-<project number>@gcp-sa-<agent>.iam.gserviceaccount.com.
-_GCP_SERVICE_AGENTS = {"sqladmin.googleapis.com": "cloud-sql"}
+_GCP_SERVICE_AGENTS = {
+    "sqladmin.googleapis.com": "cloud-sql",
+    "secretmanager.googleapis.com": "secretmanager",
+}
 
 
 def _gcp_service_identity(project: str, _region: str, _location: str, _physical: str, inputs):

@@ -8,7 +8,7 @@ from typing import Any
 from components.args import NetworkArgs
 from components.gcp.cloudsql import CellFacts
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
-from components.gcp.service_agent import CloudSqlServiceAgent, CloudSqlServiceAgentArgs
+from components.gcp.service_agent import ServiceAgent, ServiceAgentArgs
 from components.gcp.shard import Shard, ShardArgs
 from components.gcp.silo import SiloTenant, SiloTenantArgs
 from components.model.blueprint import NAME_PREFIX, Blueprint
@@ -40,12 +40,17 @@ def _network(settings: StackSettings) -> NetworkArgs:
 
 def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
     region, zone, regions = settings.cell.region, blueprint.residency, blueprint.zone_regions
-    agent = CloudSqlServiceAgent(
-        "cloudsql-agent", CloudSqlServiceAgentArgs(project=settings.gcp_project)
-    )
+    project = settings.gcp_project
+    agents = {
+        agent: ServiceAgent(f"{agent}-agent", ServiceAgentArgs(project, service)).member
+        for agent, service in (
+            ("cloudsql", "sqladmin.googleapis.com"),
+            ("secretmanager", "secretmanager.googleapis.com"),
+        )
+    }
     return CellFacts(
         project=settings.gcp_project,
-        service_agent_member=agent.member,
+        service_agent_members=agents,
         # Both raise ResidencyError before anything is registered if they would leave the zone.
         backup_location=gcp_backup_location(region, zone, regions),
         secret_replica_locations=gcp_secret_replicas(region, zone, regions),

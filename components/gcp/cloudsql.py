@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,7 @@ class CloudSqlServer(pulumi.ComponentResource):
                 project=args.project,
                 replica_locations=tuple(args.secret_replica_locations),
                 value=password.result,
+                kms_key_id=args.kms_key_id,
                 labels=server.tags,
                 protect=server.protect,
             ),
@@ -170,7 +171,7 @@ class CellFacts:
     """What every server of a GCP cell shares."""
 
     project: str | None
-    service_agent_member: Any  # Input[str]
+    service_agent_members: Mapping[str, Any]  # agent -> Input[str] IAM member
     backup_location: str
     secret_replica_locations: tuple[str, ...]
 
@@ -185,7 +186,7 @@ def encrypted_cloudsql(
             name=key_name,
             project=cell.project,
             location=server.region,
-            service_agent_member=cell.service_agent_member,
+            service_agent_members=cell.service_agent_members,
             labels=server.tags,
             encryption=server.encryption,
             protect=server.protect,

@@ -20,14 +20,15 @@ class CloudKmsKeyArgs:
     name: str  # key ring and key name, from the naming module
     project: str | None
     location: str  # the cell's region: Cloud SQL CMEK must be in the instance's region
-    service_agent_member: Any  # Input[str]: "serviceAccount:service-<n>@gcp-sa-cloud-sql..."
+    # Who may encrypt with the key: {"cloudsql": "serviceAccount:service-<n>@gcp-sa-cloud-sql...", ...}
+    service_agent_members: Mapping[str, Any]
     labels: Mapping[str, str]
     encryption: EncryptionArgs = EncryptionArgs()
     protect: bool = False
 
 
 class CloudKmsKey(pulumi.ComponentResource):
-    """CMEK for one silo tenant or one shard: its disk, backups and logs use it.
+    """CMEK for one silo tenant or one shard: its disk, backups, logs and admin secret use it.
 
     A key ring per owner keeps each tenant's key under its own IAM boundary. Key
     rings and keys cannot be deleted in GCP (only their versions are destroyed),
@@ -61,13 +62,16 @@ class CloudKmsKey(pulumi.ComponentResource):
             labels=dict(args.labels),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        grant = gcp.kms.CryptoKeyIAMMember(
-            f"{name}-cloudsql-agent",
-            crypto_key_id=key.id,
-            role=ENCRYPTER_DECRYPTER,
-            member=args.service_agent_member,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # An instance created before the grant fails: hand out the id only once it exists.
-        self.key_id = pulumi.Output.all(key.id, grant.id).apply(lambda ids: ids[0])
+        grants = [
+            gcp.kms.CryptoKeyIAMMember(
+                f"{name}-{agent}-agent",
+                crypto_key_id=key.id,
+                role=ENCRYPTER_DECRYPTER,
+                member=member,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for agent, member in sorted(args.service_agent_members.items())
+        ]
+        # An instance or secret created before its grant fails: hand out the id once they exist.
+        self.key_id = pulumi.Output.all(key.id, *(g.id for g in grants)).apply(lambda ids: ids[0])
         self.register_outputs({"key_id": self.key_id})

@@ -15,6 +15,7 @@ class DatabaseSecretArgs:
     secret_id: str  # from the naming module
     project: str | None
     replica_locations: Sequence[str]  # regions of the residency zone only
+    kms_key_id: Any  # Input[str]: the server's own CMEK (its region must be the replica's)
     value: Any  # Input[str], secret
     labels: Mapping[str, str]
     protect: bool = False
@@ -36,7 +37,13 @@ class DatabaseSecret(pulumi.ComponentResource):
             # User-managed: "automatic" replication would copy it to any region in the world.
             replication={
                 "user_managed": {
-                    "replicas": [{"location": location} for location in args.replica_locations]
+                    "replicas": [
+                        {
+                            "location": location,
+                            "customer_managed_encryption": {"kms_key_name": args.kms_key_id},
+                        }
+                        for location in args.replica_locations
+                    ]
                 }
             },
             labels=dict(args.labels),

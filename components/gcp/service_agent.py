@@ -1,4 +1,4 @@
-"""The Cloud SQL service agent of the project: the identity that uses each instance's CMEK."""
+"""A Google service agent of the project (Cloud SQL, Secret Manager): the identity that uses a CMEK."""
 
 from __future__ import annotations
 
@@ -9,28 +9,29 @@ import pulumi_gcp as gcp
 
 
 @dataclass(frozen=True)
-class CloudSqlServiceAgentArgs:
+class ServiceAgentArgs:
     project: str | None
+    service: str  # e.g. "sqladmin.googleapis.com", "secretmanager.googleapis.com"
 
 
-class CloudSqlServiceAgent(pulumi.ComponentResource):
-    """Makes sure ``service-<number>@gcp-sa-cloud-sql.iam.gserviceaccount.com`` exists.
+class ServiceAgent(pulumi.ComponentResource):
+    """Makes sure ``service-<number>@gcp-sa-<agent>.iam.gserviceaccount.com`` exists.
 
-    Google creates the agent lazily; CMEK needs it *before* the first instance,
-    since the key grant names it (``gcloud beta services identity create
-    --service=sqladmin.googleapis.com``).
+    Google creates agents lazily; CMEK needs the agent *before* the first instance or
+    secret, since the key grant names it (``gcloud beta services identity create
+    --service=...``).
     """
 
     member: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: CloudSqlServiceAgentArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: ServiceAgentArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("tenancy:gcp:CloudSqlServiceAgent", name, None, opts)
+        super().__init__("tenancy:gcp:ServiceAgent", name, None, opts)
         identity = gcp.projects.ServiceIdentity(
             f"{name}-identity",
             project=args.project,
-            service="sqladmin.googleapis.com",
+            service=args.service,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.member = pulumi.Output.concat("serviceAccount:", identity.email)

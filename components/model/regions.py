@@ -108,6 +108,10 @@ def gcp_backup_location(region: str, zone: str, zone_regions: Sequence[str]) -> 
 
 
 def gcp_secret_replicas(region: str, zone: str, zone_regions: Sequence[str]) -> tuple[str, ...]:
-    """The cell's region first, then the zone's other regions: never anywhere else."""
-    require_inside_zone("secret replica", region, zone, zone_regions)
-    return (region, *(r for r in zone_regions if r != region))
+    """User-managed replicas of a server's secret: the cell's region, inside the zone.
+
+    Each replica is encrypted with the server's own CMEK, which (like the server)
+    lives in the cell's region; a replica elsewhere would need a second key there
+    and would outlive a server it cannot serve anyway.
+    """
+    return (require_inside_zone("secret replica", region, zone, zone_regions),)
