@@ -108,12 +108,14 @@ def test_retiering_a_pool_tenant_to_silo_creates_its_dedicated_resources_and_not
 def test_retiering_a_pool_tenant_leaves_other_tenants_resources_untouched(
     planned: Callable[..., Any],
 ) -> None:
-    # hooli's compliance tag leaves the shard's union: the shared server's tags update,
-    # in place; no other tenant's resource changes and nothing is replaced or deleted.
+    # hooli's compliance tag leaves the union of its shard and tier: shared resources
+    # update their tags/labels in place; no other tenant's resource changes and nothing
+    # is replaced or deleted.
     diff = diff_plans(planned(), planned(_set("hooli", tier="enterprise")))
     others = _changes_outside(diff, "hooli")
-    assert all(c.owner.kind == "shard" and c.action == "update" for c in others)
-    assert all(c.keys == ("tags",) for c in others)
+    assert {c.owner for c in others} <= {Owner("shard", "free-01"), Owner("tier", "free")}
+    assert all(c.action == "update" for c in others)
+    assert all(set(c.keys) <= {"tags", "metadata", "spec"} for c in others)
     assert not diff.dangerous
 
 

@@ -23,6 +23,7 @@ from infra.diff.replacements import (
 SHARED = "shared"  # components.model.tags.SHARED_TENANT: the tenant tag of shard servers
 _TENANT_KEY = re.compile(r"tenancy[:-]tenant|[\w.-]*tenancy[\w.-]*/tenant")
 _SHARD_KEY = re.compile(r"tenancy[:-]shard|[\w.-]*tenancy[\w.-]*/shard")
+_TIER_KEY = re.compile(r"tenancy[:-]tier|[\w.-]*tenancy[\w.-]*/tier")
 _MISSING = object()
 
 # Flag kinds, in the order the report shows them.
@@ -35,11 +36,12 @@ FLAG_KINDS = (STATEFUL_DELETE, REPLACEMENT, PROTECT_LOST, DELETION_PROTECTION_LO
 
 @dataclass(frozen=True, order=True)
 class Owner:
-    kind: str  # "tenant" | "shard" | "cell"
+    kind: str  # "tenant" | "shard" | "tier" (shared per tier, e.g. a namespace) | "cell"
     name: str = ""
 
     def label(self) -> str:
-        return {"tenant": self.name, "shard": f"shard {self.name}"}.get(self.kind, "cell")
+        names = {"tenant": self.name, "shard": f"shard {self.name}", "tier": f"tier {self.name}"}
+        return names.get(self.kind, "cell")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,17 @@ class PlanDiff:
         for change in self.changes:
             grouped.setdefault(change.owner, []).append(change)
         return grouped
+
+    def owner_tenants(self, owner: Owner) -> tuple[str, ...]:
+        """The tenants whose data or workloads a resource of ``owner`` serves."""
+        if owner.kind == "tenant":
+            return (owner.name,)
+        if owner.kind == "shard":
+            return self.shard_tenants.get(owner.name, ())
+        if owner.kind == "tier":
+            rows = self.base_tenants + self.head_tenants
+            return tuple(sorted({row["id"] for row in rows if row["tier"] == owner.name}))
+        return ()
 
     def touched_tenants(self) -> set[str]:
         """Tenants with a tenant-level change or a change to their own resources."""
@@ -225,6 +238,9 @@ class _Attributor:
             shard = _tag(resource["inputs"], _SHARD_KEY)
             if shard:
                 return Owner("shard", shard)
+            tier = _tag(resource["inputs"], _TIER_KEY)
+            if tier:
+                return Owner("tier", tier)
         elif tenant:
             return Owner("tenant", tenant)
         top = self._top_component(resource)
@@ -382,13 +398,6 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     base_owner = _Attributor(base["resources"], set(base_rows))
     head_owner = _Attributor(head["resources"], set(head_rows))
 
-    def tenants_of(owner: Owner) -> tuple[str, ...]:
-        if owner.kind == "tenant":
-            return (owner.name,)
-        if owner.kind == "shard":
-            return result.shard_tenants.get(owner.name, ())
-        return ()
-
     def flag(kind: str, resource: dict[str, Any], owner: Owner, message: str) -> None:
         result.flags.append(
             Flag(
@@ -397,7 +406,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
                 resource["type"],
                 resource["name"],
                 owner,
-                tenants_of(owner),
+                result.owner_tenants(owner),
                 message,
             )
         )

@@ -133,12 +133,12 @@ def diagram(diff: PlanDiff) -> list[str]:
 
 
 def _owner_text(owner: Owner, tenants: tuple[str, ...], cap: int = 10) -> str:
-    if owner.kind != "shard":
+    if owner.kind not in ("shard", "tier"):
         return owner.label()
     listed = ", ".join(tenants[:cap]) + (
         f" +{len(tenants) - cap} more" if len(tenants) > cap else ""
     )
-    return f"shard {owner.name} ({listed or 'no tenants'})"
+    return f"{owner.label()} ({listed or 'no tenants'})"
 
 
 def _flag_line(flag: Flag) -> str:
@@ -230,9 +230,7 @@ def _owner_blocks(diff: PlanDiff) -> list[list[str]]:
         changes = grouped[owner]
         counts = Counter(c.action for c in changes)
         summary = ", ".join(f"{counts[a]} {a}" for a in ACTIONS if counts.get(a))
-        title = _owner_text(
-            owner, diff.shard_tenants.get(owner.name, ()) if owner.kind == "shard" else ()
-        )
+        title = _owner_text(owner, diff.owner_tenants(owner))
         blocks.append(
             [
                 f"<details><summary><b>{title}</b>: {summary}</summary>",
