@@ -1,0 +1,138 @@
+"""The pack's shape: metadata, ids, the __main__ entry, the control x cloud matrix, freshness."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from policies import framework
+from policies.rules import FAMILIES, RULES
+from policies.types import DATABASES
+
+ROOT = Path(__file__).resolve().parents[2]
+ID = re.compile(
+    r"^(aws|azure|gcp|k8s|multi)-[a-z0-9]+-[a-z0-9]+-(enable|disallow|configure)-[a-z0-9-]+$"
+)
+MATRIX = (
+    framework.CMK_AT_REST,
+    framework.TLS_ONLY,
+    framework.NO_PUBLIC_ENDPOINT,
+    framework.BACKUPS_PITR,
+    framework.DELETION_PROTECTION,
+    framework.REGION_FENCING,
+)
+
+
+def test_there_are_at_least_twenty_rules_across_every_cloud() -> None:
+    assert len(RULES) >= 20
+    assert {"aws", "azure", "gcp", "kubernetes", "multi"} <= {rule.cloud for rule in RULES}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_every_rule_carries_full_metadata(rule: framework.Rule) -> None:
+    assert ID.match(rule.id), rule.id
+    assert rule.description.endswith(".") and len(rule.description) > 30
+    assert len(rule.why) > 40 and len(rule.remediation) > 20
+    assert rule.severity in ("low", "medium", "high", "critical")
+    assert rule.enforcement in ("mandatory", "advisory")
+    assert rule.controls and all(c.framework in framework.FRAMEWORK_NAMES for c in rule.controls)
+    assert rule.types and rule.kind in ("resource", "stack") and callable(rule.check)
+    from policies.config import SCHEMA
+
+    assert set(rule.config_keys) <= set(SCHEMA)
+
+
+def test_rule_ids_are_unique() -> None:
+    assert len({r.id for r in RULES}) == len(RULES)
+
+
+def test_the_pack_evidences_the_named_controls() -> None:
+    labels = {c.label for r in RULES for c in r.controls}
+    for label in (
+        "GDPR Art. 32",
+        "GDPR Art. 44",
+        "HIPAA 164.312(a)(2)(iv)",
+        "HIPAA 164.312(e)(1)",
+        "PCI DSS 3.5",
+        "PCI DSS 4.2",
+        "SOC 2 CC6.1",
+        "SOC 2 CC6.7",
+        "ISO 27001 A.8.24",
+    ):
+        assert label in labels
+
+
+@pytest.mark.parametrize("control", MATRIX)
+@pytest.mark.parametrize("cloud", sorted(DATABASES))
+def test_every_database_control_has_a_rule_on_every_cloud(control: str, cloud: str) -> None:
+    database = DATABASES[cloud]
+    cell = [r for r in RULES if control in r.matrix and r.cloud == cloud and database in r.types]
+    assert cell, f"no {control} rule for {database}"
+
+
+def test_main_imports_cleanly_and_wraps_every_rule_in_order() -> None:
+    main = importlib.import_module("policies.__main__")
+    assert [p.name for p in main.POLICIES] == [r.id for r in RULES]
+    kinds = {p.name: type(p).__name__ for p in main.POLICIES}
+    for rule in RULES:
+        want = "StackValidationPolicy" if rule.kind == "stack" else "ResourceValidationPolicy"
+        assert kinds[rule.id] == want
+
+
+def test_main_is_the_only_place_that_constructs_the_pack() -> None:
+    for path in (ROOT / "policies").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "PolicyPack"
+        ]
+        assert not calls or path.name == "__main__.py", path
+
+
+def test_the_pack_stands_alone() -> None:
+    for path in (ROOT / "policies").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import)\s+(components|infra)\b", text, re.M), path
+
+
+def test_the_pack_ships_its_files() -> None:
+    pack = ROOT / "policies"
+    assert "runtime:" in (pack / "PulumiPolicy.yaml").read_text(encoding="utf-8")
+    assert "pulumi-policy" in (pack / "requirements.txt").read_text(encoding="utf-8")
+    assert (pack / "config.generated.json").is_file()
+
+
+def test_initial_config_gives_each_rule_only_its_own_keys() -> None:
+    main = importlib.import_module("policies.__main__")
+    config = main.initial_config()
+    for rule in RULES:
+        if rule.config_keys:
+            assert set(config[rule.id]) == set(rule.config_keys)
+    assert config["aws-all-resource-configure-residency-region"]["allowedRegions"]["eu"]["aws"]
+
+
+def test_every_family_module_lists_its_rules() -> None:
+    assert sum(len(f.RULES) for f in FAMILIES) == len(RULES)
+    for family in FAMILIES:
+        assert all(r.family == family.__name__.rsplit(".", 1)[-1] or r.family for r in family.RULES)
+
+
+def test_docs_table_is_fresh() -> None:
+    from policies.docs import policies_markdown
+
+    assert (ROOT / "docs" / "policies.md").read_text(encoding="utf-8") == policies_markdown(), (
+        "run: .venv/bin/python -m policies.docs"
+    )
+
+
+def test_generated_policy_config_is_fresh() -> None:
+    from infra.policyconfig import render
+
+    assert (ROOT / "policies" / "config.generated.json").read_text(encoding="utf-8") == render(), (
+        "run: .venv/bin/python -m infra.policyconfig"
+    )
