@@ -1,0 +1,282 @@
+"""Switch one secure default off in a component; the offline plan must then fail a rule.
+
+Each case runs the real program under the capturing engine with a component (or the
+SDK constructor it calls) patched, and asserts the named rule fires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi_aws as aws
+import pulumi_azure_native as azure
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.aws.aurora import AuroraServer
+from components.azure import flexible_server
+from components.azure.flexible_server import FlexibleServer
+from components.gcp.cloudsql import CloudSqlServer
+from components.k8s import workload
+from infra import engine, program
+from infra.stackfiles import engine_config, read_stack_config
+from policies.offline import evaluate
+
+AWS, AZURE, GCP = "prod-aws-eu-central-1", "prod-azure-westeurope", "prod-gcp-us-central1"
+
+
+def fired(stack: str) -> set[str]:
+    config = engine_config(read_stack_config(stack))
+    captured = engine.capture(program.run, project="tenancy", stack=stack, config=config)
+    plan = {
+        "stack": stack,
+        "resources": [r.to_json() for r in captured.resources],
+        "tenants": [],  # the tenant/database rule is not what these cases probe
+    }
+    return {
+        v["policy"]
+        for v in evaluate(plan, waivers=[]).violations()
+        if v["enforcement"] == "mandatory"
+    }
+
+
+def patch_static(
+    monkeypatch: pytest.MonkeyPatch,
+    cls: type,
+    method: str,
+    change: Callable[[dict[str, Any]], None],
+) -> None:
+    original = getattr(cls, method)
+
+    def patched(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        inputs = original(*args, **kwargs)
+        change(inputs)
+        return inputs
+
+    monkeypatch.setattr(cls, method, staticmethod(patched))
+
+
+def patch_resource(
+    monkeypatch: pytest.MonkeyPatch, cls: type, change: Callable[[str, dict[str, Any]], None]
+) -> None:
+    """Wrap an SDK resource constructor: ``change(name, kwargs)`` edits the inputs in place."""
+    original = cls.__init__
+
+    def patched(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        change(resource_name, kwargs)
+        original(self, resource_name, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "__init__", patched)
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(inputs: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = inputs
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return change
+
+
+def _aurora(path: str, value: Any) -> Callable[[pytest.MonkeyPatch], None]:
+    return lambda mp: patch_static(mp, AuroraServer, "_cluster_inputs", _set(path, value))
+
+
+def _flexible(path: str, value: Any) -> Callable[[pytest.MonkeyPatch], None]:
+    return lambda mp: patch_static(mp, FlexibleServer, "_server_inputs", _set(path, value))
+
+
+def _cloudsql(path: str, value: Any) -> Callable[[pytest.MonkeyPatch], None]:
+    return lambda mp: patch_static(mp, CloudSqlServer, "_settings", _set(path, value))
+
+
+def _public_instances(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(mp, aws.rds.ClusterInstance, lambda _n, kw: kw.update(publicly_accessible=True))
+
+
+def _no_force_ssl(mp: pytest.MonkeyPatch) -> None:
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        kwargs["parameters"] = [p for p in kwargs["parameters"] if p["name"] != "rds.force_ssl"]
+
+    patch_resource(mp, aws.rds.ClusterParameterGroup, change)
+
+
+def _multi_region_key(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(mp, aws.kms.Key, lambda _n, kw: kw.update(multi_region=True))
+
+
+def _insecure_transport(mp: pytest.MonkeyPatch) -> None:
+    mp.setitem(flexible_server.SERVER_PARAMETERS, "require_secure_transport", "off")
+
+
+def _read_only_lock(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(
+        mp, azure.authorization.ManagementLockByScope, lambda _n, kw: kw.update(level="ReadOnly")
+    )
+
+
+def _escalating_containers(mp: pytest.MonkeyPatch) -> None:
+    original = workload._container_security
+    mp.setattr(
+        workload, "_container_security", lambda: {**original(), "allowPrivilegeEscalation": True}
+    )
+
+
+def _unbounded_hpa(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(
+        mp,
+        k8s.autoscaling.v2.HorizontalPodAutoscaler,
+        lambda _n, kw: kw["spec"].update(maxReplicas=500),
+    )
+
+
+def _no_default_deny(mp: pytest.MonkeyPatch) -> None:
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        if kwargs["metadata"]["name"] == "default-deny":
+            kwargs["spec"] = {**kwargs["spec"], "policyTypes": ["Ingress"]}
+
+    patch_resource(mp, k8s.networking.v1.NetworkPolicy, change)
+
+
+def _no_pdb(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(
+        mp,
+        k8s.policy.v1.PodDisruptionBudget,
+        lambda _n, kw: kw["spec"].update(selector={"matchLabels": {"app": "nothing"}}),
+    )
+
+
+MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
+    # AWS
+    (
+        "aws-storage-encryption-off",
+        AWS,
+        _aurora("storage_encrypted", False),
+        "aws-rds-cluster-enable-storage-encryption",
+    ),
+    (
+        "aws-deletion-protection-off",
+        AWS,
+        _aurora("deletion_protection", False),
+        "aws-rds-cluster-enable-deletion-protection",
+    ),
+    (
+        "aws-backups-one-day",
+        AWS,
+        _aurora("backup_retention_period", 1),
+        "aws-rds-cluster-configure-backup-retention",
+    ),
+    (
+        "aws-region-outside-zone",
+        AWS,
+        _aurora("region", "us-east-1"),
+        "aws-all-resource-configure-residency-region",
+    ),
+    ("aws-public-instance", AWS, _public_instances, "aws-rds-instance-disallow-public-access"),
+    ("aws-tls-not-forced", AWS, _no_force_ssl, "aws-rds-parametergroup-enable-force-ssl"),
+    ("aws-multi-region-key", AWS, _multi_region_key, "aws-kms-key-enable-rotation"),
+    # Azure
+    (
+        "azure-public-network",
+        AZURE,
+        _flexible("network.public_network_access", "Enabled"),
+        "azure-postgresql-server-disallow-public-network-access",
+    ),
+    (
+        "azure-service-managed-key",
+        AZURE,
+        _flexible("data_encryption", {"type": "SystemManaged"}),
+        "azure-postgresql-server-configure-cmk",
+    ),
+    (
+        "azure-backups-short",
+        AZURE,
+        _flexible("backup.backup_retention_days", 7),
+        "azure-postgresql-server-configure-backup-retention",
+    ),
+    (
+        "azure-location-outside-zone",
+        AZURE,
+        _flexible("location", "eastus"),
+        "azure-all-resource-configure-residency-region",
+    ),
+    (
+        "azure-tls-optional",
+        AZURE,
+        _insecure_transport,
+        "azure-postgresql-configuration-enable-secure-transport",
+    ),
+    ("azure-no-delete-lock", AZURE, _read_only_lock, "azure-postgresql-server-enable-delete-lock"),
+    # GCP
+    (
+        "gcp-ssl-optional",
+        GCP,
+        _cloudsql("ip_configuration.ssl_mode", "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+        "gcp-sql-instance-enable-ssl-only",
+    ),
+    (
+        "gcp-public-ip",
+        GCP,
+        _cloudsql("ip_configuration.ipv4_enabled", True),
+        "gcp-sql-instance-disallow-public-ip",
+    ),
+    (
+        "gcp-pitr-off",
+        GCP,
+        _cloudsql("backup_configuration.point_in_time_recovery_enabled", False),
+        "gcp-sql-instance-configure-backups",
+    ),
+    (
+        "gcp-backups-multi-region",
+        GCP,
+        _cloudsql("backup_configuration.location", "us"),
+        "gcp-all-resource-configure-residency-region",
+    ),
+    (
+        "gcp-deletion-protection-off",
+        GCP,
+        _cloudsql("deletion_protection_enabled", False),
+        "gcp-sql-instance-enable-deletion-protection",
+    ),
+    # Kubernetes
+    (
+        "k8s-privilege-escalation",
+        AWS,
+        _escalating_containers,
+        "k8s-apps-deployment-configure-restricted-security-context",
+    ),
+    ("k8s-hpa-above-tier", AWS, _unbounded_hpa, "k8s-autoscaling-hpa-configure-tier-bounds"),
+    (
+        "k8s-no-default-deny",
+        GCP,
+        _no_default_deny,
+        "k8s-networking-networkpolicy-enable-default-deny",
+    ),
+    ("k8s-pdb-selects-nothing", AZURE, _no_pdb, "k8s-policy-pdb-enable-disruption-budget"),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "mutate", "rule"), [m[1:] for m in MUTATIONS], ids=[m[0] for m in MUTATIONS]
+)
+def test_switching_a_secure_default_off_fires_a_rule(
+    monkeypatch: pytest.MonkeyPatch,
+    stack: str,
+    mutate: Callable[[pytest.MonkeyPatch], None],
+    rule: str,
+) -> None:
+    mutate(monkeypatch)
+    assert rule in fired(stack)
+
+
+def test_mutations_cover_every_cloud_and_kubernetes() -> None:
+    assert len(MUTATIONS) >= 12
+    assert {name.split("-", 1)[0] for name, *_ in MUTATIONS} == {"aws", "azure", "gcp", "k8s"}
+
+
+@pytest.mark.parametrize("stack", [AWS, AZURE, GCP])
+def test_unmutated_program_fires_nothing(stack: str) -> None:
+    assert fired(stack) == set()
