@@ -41,6 +41,7 @@ class UsageError(Exception):
 def add_db_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     db = subparsers.add_parser("db", help="in-database isolation SQL (roles, schemas, RLS)")
     _add_commands(db)
+    db.set_defaults(handler=run_db)
     return db
 
 
