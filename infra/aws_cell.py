@@ -49,7 +49,8 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
             )
         else:
             server = Shard(
-                f"shard-{spec.owner}", ShardArgs(spec.owner, spec.tenant_ids, args, spec.key_name)
+                f"shard-{spec.owner}",
+                ShardArgs(spec.owner, spec.tenant_ids, args, spec.key_name, spec.database),
             )
         for tenant_id in spec.tenant_ids:
             connections[tenant_id] = {

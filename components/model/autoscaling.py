@@ -73,15 +73,15 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "database.min_capacity / max_capacity",
         "Aurora Serverless v2 `serverlessv2ScalingConfiguration` min/max ACU",
-        "fixed SKU sized for `max_capacity` (no compute autoscale)",
-        "fixed machine tier (no compute autoscale)",
+        "fixed SKU per tier: General Purpose D-series sized for `min_capacity` (no compute autoscale)",
+        "fixed `db-custom` machine tier sized for `min_capacity` (no compute autoscale)",
         _NA,
     ),
     Knob(
         "database.min_read_replicas / max_read_replicas",
         "shards: App Auto Scaling target `rds:cluster:ReadReplicaCount` min/max",
         "— (no read-replica autoscaling)",
-        "`min_read_replicas` Cloud SQL read replicas (fixed count)",
+        "— (read replicas per tier: not wired yet)",
         _NA,
     ),
     Knob(
@@ -101,8 +101,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "database.scale_windows",
         "App Auto Scaling scheduled actions (`cron(...)`, `timezone`) on replica count",
-        "— (ignored: no compute autoscale)",
-        "— (ignored: no scheduled scaling)",
+        "— (no compute autoscale: windows have no effect)",
+        "— (no scheduled scaling: windows have no effect)",
         _NA,
     ),
 )
@@ -180,31 +180,3 @@ def aws_cron(expression: str) -> str:
         dom = "?"
         dow = ",".join(_aws_dow(token) for token in dow.split(","))
     return f"cron({minute} {hour} {dom} {month} {dow} *)"
-
-
-# --- Azure SKU ------------------------------------------------------------------
-
-# (most ACU it covers, SKU tier, SKU name): 1 ACU ~ 2 GiB of memory.
-AZURE_SKUS: tuple[tuple[float, str, str], ...] = (
-    (2, "Burstable", "Standard_B2s"),  # 4 GiB
-    (4, "GeneralPurpose", "Standard_D2ds_v5"),  # 8 GiB
-    (8, "GeneralPurpose", "Standard_D4ds_v5"),
-    (16, "GeneralPurpose", "Standard_D8ds_v5"),
-    (32, "GeneralPurpose", "Standard_D16ds_v5"),
-    (64, "GeneralPurpose", "Standard_D32ds_v5"),
-    (128, "GeneralPurpose", "Standard_D64ds_v5"),  # 256 GiB
-    (256, "MemoryOptimized", "Standard_E64ds_v5"),  # 512 GiB
-)
-
-
-def azure_sku(max_capacity: float, high_availability: bool) -> tuple[str, str]:
-    """(tier, name) of the Flexible Server SKU sized for the tier's peak capacity.
-
-    Azure cannot scale compute automatically, so the server is sized for
-    ``max_capacity``. Zone-redundant HA is not offered on Burstable, so HA
-    tiers start at General Purpose.
-    """
-    for ceiling, tier, name in AZURE_SKUS:
-        if max_capacity <= ceiling and not (high_availability and tier == "Burstable"):
-            return tier, name
-    return AZURE_SKUS[-1][1], AZURE_SKUS[-1][2]

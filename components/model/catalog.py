@@ -65,15 +65,14 @@ class AppScaleWindow(_ScaleWindow):
 
 
 class DatabaseScaleWindow(_ScaleWindow):
-    """Predictive scaling of the database: a higher capacity/replica floor inside the window."""
+    """Predictive scaling of the database: a higher read-replica floor inside the window.
 
-    min_capacity: Capacity | None = Field(
-        default=None,
-        description="Compute floor (ACU) while open; AWS only (Azure has no compute autoscale).",
-    )
-    min_read_replicas: ReadReplicas | None = Field(
-        default=None,
-        description="Read-replica floor while open (AWS shards: Application Auto Scaling).",
+    Compute (ACU) floors are not scheduled: Application Auto Scaling cannot drive
+    Serverless v2 capacity, and Azure/GCP have no compute autoscale at all.
+    """
+
+    min_read_replicas: ReadReplicas = Field(
+        description="Read-replica floor while open (AWS shards: Application Auto Scaling)."
     )
 
 

@@ -46,6 +46,7 @@ RULES: dict[str, NameRule] = {
     "gcp.kms": NameRule(63, "a-zA-Z0-9_-", lowercase=False),
     "gcp.secret": NameRule(255, "a-zA-Z0-9_-", lowercase=False),
     "gcp.resource": NameRule(63, "a-z0-9-"),
+    "gcp.service_account": NameRule(30, "a-z0-9-", min_len=6),  # account_id: 6-30
     # Kubernetes DNS-1123 label (namespaces, most object names).
     "k8s.dns1123_label": NameRule(63, "a-z0-9-"),
 }

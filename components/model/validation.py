@@ -309,32 +309,14 @@ def _database_rules(db: DatabaseProfile) -> list[Finding]:
     found += _window_rules("database", db.scale_windows)
     for index, window in enumerate(db.scale_windows):
         loc: Loc = ("database", "scale_windows", index)
-        if window.min_capacity is None and window.min_read_replicas is None:
-            found.append(
-                (
-                    loc,
-                    f"window {window.name!r} raises nothing",
-                    "set min_capacity and/or min_read_replicas, or remove the window",
-                )
-            )
-        if window.min_capacity is not None:
-            found += _range_rule(
-                (*loc, "min_capacity"),
-                "min_capacity",
-                window.min_capacity,
-                db.min_capacity,
-                db.max_capacity,
-                "the profile's capacity range",
-            )
-        if window.min_read_replicas is not None:
-            found += _range_rule(
-                (*loc, "min_read_replicas"),
-                "min_read_replicas",
-                window.min_read_replicas,
-                db.min_read_replicas,
-                db.max_read_replicas,
-                "the profile's read-replica range",
-            )
+        found += _range_rule(
+            (*loc, "min_read_replicas"),
+            "min_read_replicas",
+            window.min_read_replicas,
+            db.min_read_replicas,
+            db.max_read_replicas,
+            "the profile's read-replica range",
+        )
     return found
 
 

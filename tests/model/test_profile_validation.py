@@ -162,10 +162,10 @@ def test_window_floor_outside_the_profile_range_is_rejected() -> None:
     )
 
 
-def test_database_window_that_raises_nothing_is_rejected() -> None:
+def test_database_window_without_a_replica_floor_is_rejected() -> None:
     data = _base()
     del data["tiers"]["standard"]["database"]["scale_windows"][0]["min_read_replicas"]
-    assert "raises nothing" in _issues(data)["tiers.standard.database.scale_windows[0]"][0]
+    assert "tiers.standard.database.scale_windows[0].min_read_replicas" in _issues(data)
 
 
 def test_duplicate_window_names_and_empty_windows_are_rejected() -> None:

@@ -1,0 +1,1 @@
+"""Kubernetes components (pulumi-kubernetes): namespace guardrails, workload, network policy, KEDA."""

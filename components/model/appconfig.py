@@ -1,0 +1,112 @@
+"""Stack config ``tenancy:app`` -> the Kubernetes workload settings of a cell.
+
+tenancy:app:
+  image: ghcr.io/acme/tenant-api:1.4.2   # the tenant-facing service
+  port: 8080
+  ingressNamespace: ingress-nginx         # the only namespace that may call it
+  databaseCidrs: [10.20.0.0/16]           # where the cell's databases live
+  oidcProviderArn: arn:aws:iam::...:oidc-provider/oidc.eks...   # AWS (IRSA)
+  oidcIssuerUrl: https://westeurope.oic.prod-aks.azure.com/...  # Azure Workload Identity
+  kubeContext: prod-eu                    # optional: kubeconfig context of the cell's cluster
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError, Issue
+
+DEFAULT_IMAGE = "ghcr.io/tenancy/tenant-api:0.1.0"
+DEFAULT_PORT = 8080
+KNOWN_KEYS = (
+    "image",
+    "port",
+    "ingressNamespace",
+    "databaseCidrs",
+    "oidcProviderArn",
+    "oidcIssuerUrl",
+    "kubeContext",
+)
+_OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[^\s]+$")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    image: str = DEFAULT_IMAGE
+    port: int = DEFAULT_PORT
+    ingress_namespace: str = "ingress-nginx"
+    database_cidrs: tuple[str, ...] = ("10.0.0.0/8",)  # private space, as the DB firewalls allow
+    oidc_provider_arn: str | None = None
+    oidc_issuer_url: str | None = None
+    kube_context: str | None = None
+
+
+def parse_app_settings(raw: dict[str, Any], file: str) -> AppSettings:
+    issues: list[Issue] = []
+
+    def bad(key: str, message: str, hint: str) -> None:
+        issues.append(Issue(file, f"config.tenancy:app.{key}", message, hint))
+
+    for key in raw:
+        if key not in KNOWN_KEYS:
+            bad(key, "unknown app setting", f"allowed: {', '.join(KNOWN_KEYS)}")
+    port = raw.get("port", DEFAULT_PORT)
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1024 <= port <= 65535:
+        bad(
+            "port",
+            f"port {port!r} is not an unprivileged TCP port",
+            "use 1024-65535 (pods run as non-root)",
+        )
+        port = DEFAULT_PORT
+    image = raw.get("image", DEFAULT_IMAGE)
+    if (
+        not isinstance(image, str)
+        or not re.match(r"^[\w.\-/:@]+$", image)
+        or image.endswith(":latest")
+    ):
+        bad(
+            "image",
+            f"image {image!r} is not a pinned image reference",
+            "use registry/name:version or @sha256:digest",
+        )
+    cidrs = raw.get("databaseCidrs", ["10.0.0.0/8"])
+    try:
+        networks = [ipaddress.ip_network(c) for c in cidrs] if isinstance(cidrs, list) else []
+    except ValueError:
+        networks = []
+    if not networks or not all(n.is_private for n in networks):
+        bad(
+            "databaseCidrs",
+            f"{cidrs!r} is not a list of private CIDRs",
+            "list the private ranges of the database subnets",
+        )
+    arn = raw.get("oidcProviderArn")
+    if arn is not None and not (isinstance(arn, str) and _OIDC_ARN.match(arn)):
+        bad(
+            "oidcProviderArn",
+            f"{arn!r} is not an IAM OIDC provider ARN",
+            "copy it from the EKS cluster's IAM OIDC provider",
+        )
+    issuer = raw.get("oidcIssuerUrl")
+    if issuer is not None and not (isinstance(issuer, str) and issuer.startswith("https://")):
+        bad(
+            "oidcIssuerUrl",
+            f"{issuer!r} is not an https issuer URL",
+            "use the AKS cluster's oidcIssuerProfile.issuerURL",
+        )
+    if issues:
+        raise InputError(issues)
+    return AppSettings(
+        image=image,
+        port=port,
+        ingress_namespace=str(raw.get("ingressNamespace", "ingress-nginx")),
+        database_cidrs=tuple(str(n) for n in networks),
+        oidc_provider_arn=arn,
+        oidc_issuer_url=issuer,
+        kube_context=raw.get("kubeContext"),
+    )
