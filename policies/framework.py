@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 UNKNOWN = "<unknown>"
 SECRET = "[secret]"
@@ -52,8 +52,7 @@ FRAMEWORK_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Res:
+class Res(NamedTuple):
     """A resource as a stack rule sees it, whether from a plan file or from Pulumi."""
 
     urn: str
@@ -134,10 +133,11 @@ def get(props: Mapping[str, Any], *path: str) -> Any:
     """Nested lookup; None when any step is missing, UNKNOWN when a step is unknown."""
     value: Any = props
     for key in path:
-        if value == UNKNOWN:
-            return UNKNOWN
-        if not isinstance(value, Mapping):
-            return None
+        if type(value) is not dict:  # noqa: E721 - the hot path; plain dicts are the norm
+            if value == UNKNOWN:
+                return UNKNOWN
+            if not isinstance(value, Mapping):
+                return None
         value = value.get(key)
     return value
 
@@ -172,19 +172,16 @@ def tenancy_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
     """``{'tenant': .., 'tier': .., ...}`` from AWS/Azure ``tenancy:x``, GCP ``tenancy-x``
     or Kubernetes ``tenancy.io/x`` keys; ``managed-by`` with or without a prefix."""
     out: dict[str, str] = {}
-    if not isinstance(tags, Mapping):
+    if type(tags) is not dict and not isinstance(tags, Mapping):  # noqa: E721
         return out
-    for key, value in tags.items():
-        if not isinstance(value, str):
-            continue
-        if "/" in key:
-            prefix, name = key.split("/", 1)
-            if name == "managed-by" or prefix.startswith("tenancy"):
-                out[name] = value
-        elif key == "managed-by":
-            out[key] = value
-        elif key.startswith("tenancy") and len(key) > 8 and key[7] in ":-_.":
-            out[key[8:]] = value
+    for key, value in tags.items():  # type: ignore[union-attr]
+        if key.startswith("tenancy"):
+            if "/" in key:
+                out[key.split("/", 1)[1]] = value
+            elif len(key) > 8 and key[7] in ":-_.":
+                out[key[8:]] = value
+        elif key == "managed-by" or key.endswith("/managed-by"):
+            out["managed-by"] = value
     return out
 
 

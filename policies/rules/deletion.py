@@ -50,22 +50,27 @@ def aws_deletion_protection(
 _LOCKS = (t.AZ_LOCK, t.AZ_LOCK_BY_SCOPE)
 
 
-def _locks(server: Res, locks: Sequence[Res]) -> list[Res]:
-    name = server.props.get("serverName")
-    mine = []
-    for lock in locks:
+def _lock_index(resources: Sequence[Res]) -> dict[str, list[Res]]:
+    """Server URN or server name -> the locks on it (by dependency, resourceName or scope)."""
+    index: dict[str, list[Res]] = {}
+    for lock in resources:
+        if lock.type not in _LOCKS:
+            continue
         scope = lock.props.get("scope")
-        if (
-            server.urn in lock.dependencies
-            or (isinstance(name, str) and lock.props.get("resourceName") == name)
-            or (
-                isinstance(name, str)
-                and isinstance(scope, str)
-                and scope.endswith(f"/flexibleServers/{name}")
-            )
-        ):
-            mine.append(lock)
-    return mine
+        keys = {*lock.dependencies, str(lock.props.get("resourceName"))}
+        if isinstance(scope, str) and "/flexibleServers/" in scope:
+            keys.add(scope.rsplit("/flexibleServers/", 1)[1].split("/", 1)[0])
+        for key in keys:
+            index.setdefault(key, []).append(lock)
+    return index
+
+
+def _locks(server: Res, index: dict[str, list[Res]]) -> list[Res]:
+    name = server.props.get("serverName")
+    mine = {id(lock): lock for lock in index.get(server.urn, [])}
+    if isinstance(name, str):
+        mine.update({id(lock): lock for lock in index.get(name, [])})
+    return list(mine.values())
 
 
 @rule(
@@ -85,7 +90,7 @@ def _locks(server: Res, locks: Sequence[Res]) -> list[Res]:
     matrix=[DELETION_PROTECTION],
 )
 def azure_delete_lock(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str, list[str]]]:
-    locks = [r for r in resources if r.type in _LOCKS]
+    locks = _lock_index(resources)
     results = []
     for server in resources:
         if server.type != t.AZ_SERVER or _prod(server.type, server.props, ctx) is False:

@@ -156,6 +156,11 @@ def _namespace(r: Res) -> Any:
     return get(r.props, "metadata", "namespace")
 
 
+def _evicts_all(budget: Res) -> bool:
+    spec = budget.props.get("spec") or {}
+    return spec.get("minAvailable") in (0, "0", "0%") or spec.get("maxUnavailable") == "100%"
+
+
 @rule(
     id="k8s-policy-pdb-enable-disruption-budget",
     description="Every Deployment has a PodDisruptionBudget in its namespace that selects its pods and keeps at least one available.",
@@ -170,30 +175,30 @@ def _namespace(r: Res) -> Any:
     types=[t.K8S_DEPLOYMENT],
 )
 def pdb_present(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str, list[str]]]:
-    budgets = [r for r in resources if r.type == t.K8S_PDB]
+    # namespace -> distinct selector -> "some budget with it lets every pod go"
+    budgets: dict[Any, dict[tuple[tuple[str, Any], ...], bool]] = {}
+    for r in resources:
+        selector = get(r.props, "spec", "selector", "matchLabels")
+        if r.type == t.K8S_PDB and isinstance(selector, Mapping) and selector:
+            group = budgets.setdefault(_namespace(r), {})
+            key = tuple(sorted(selector.items()))
+            group[key] = group.get(key, False) or _evicts_all(r)
     results = []
     for deployment in resources:
         if deployment.type != t.K8S_DEPLOYMENT:
             continue
         labels = get(deployment.props, "spec", "template", "metadata", "labels") or {}
         matching = [
-            b
-            for b in budgets
-            if _namespace(b) == _namespace(deployment)
-            and (selector := get(b.props, "spec", "selector", "matchLabels"))
-            and isinstance(selector, Mapping)
-            and all(labels.get(k) == v for k, v in selector.items())
+            evicts_all
+            for selector, evicts_all in budgets.get(_namespace(deployment), {}).items()
+            if all(labels.get(k) == v for k, v in selector)
         ]
         if not matching:
-            results.append(
-                (deployment.urn, ["no PodDisruptionBudget selects the Deployment's pods"])
-            )
-            continue
-        found = []
-        for budget in matching:
-            spec = budget.props.get("spec") or {}
-            if spec.get("minAvailable") in (0, "0", "0%") or spec.get("maxUnavailable") == "100%":
-                found.append("the PodDisruptionBudget lets every pod be evicted at once")
+            found = ["no PodDisruptionBudget selects the Deployment's pods"]
+        elif any(matching):
+            found = ["the PodDisruptionBudget lets every pod be evicted at once"]
+        else:
+            found = []
         results.append((deployment.urn, found))
     return results
 
@@ -229,13 +234,17 @@ def _default_deny(policy: Res) -> bool:
     types=[t.K8S_NAMESPACE],
 )
 def default_deny(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str, list[str]]]:
-    denies = [r for r in resources if r.type == t.K8S_NETWORK_POLICY and _default_deny(r)]
+    covered: set[Any] = set()  # namespace names and URNs with a default-deny policy
+    for r in resources:
+        if r.type == t.K8S_NETWORK_POLICY and _default_deny(r):
+            covered.add(_namespace(r))
+            covered.update(r.dependencies)
     results = []
     for namespace in resources:
         if namespace.type != t.K8S_NAMESPACE:
             continue
         name = get(namespace.props, "metadata", "name")
-        ok = any(_namespace(p) == name or namespace.urn in p.dependencies for p in denies)
+        ok = name in covered or namespace.urn in covered
         results.append(
             (namespace.urn, [] if ok else [f"namespace {name} has no default-deny NetworkPolicy"])
         )

@@ -70,30 +70,29 @@ def aws_force_ssl(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> lis
     matrix=[TLS_ONLY],
 )
 def azure_secure_transport(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str, list[str]]]:
-    settings = [
-        r
-        for r in resources
-        if r.type == t.AZ_CONFIGURATION
-        and r.props.get("configurationName") == "require_secure_transport"
-    ]
+    by_server: dict[str, list[Res]] = {}  # server URN or serverName -> its settings
+    for r in resources:
+        if (
+            r.type == t.AZ_CONFIGURATION
+            and r.props.get("configurationName") == "require_secure_transport"
+        ):
+            for key in {*r.dependencies, str(r.props.get("serverName"))}:
+                by_server.setdefault(key, []).append(r)
     results = []
     for server in resources:
         if server.type != t.AZ_SERVER:
             continue
         name = server.props.get("serverName")
-        mine = [
-            s
-            for s in settings
-            if server.urn in s.dependencies
-            or (isinstance(name, str) and s.props.get("serverName") == name)
-        ]
+        mine = {id(s): s for s in by_server.get(server.urn, [])}
+        if isinstance(name, str):
+            mine.update({id(s): s for s in by_server.get(name, [])})
         if not mine:
             results.append(
                 (server.urn, ["no require_secure_transport configuration; it must be on"])
             )
             continue
         found = []
-        for setting in mine:
+        for setting in mine.values():
             value = setting.props.get("value")
             if is_unknown(value):
                 found.append(cannot_verify("require_secure_transport", value))
