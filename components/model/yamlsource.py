@@ -17,8 +17,14 @@ from .errors import InputError, Issue
 Loc = tuple[str | int, ...]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys instead of silently keeping the last."""
+# libyaml's loader is several times faster on large catalogs; its composer is recursive C
+# code that crashes the process on absurd nesting, so documents are depth-checked first.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_DEPTH = 100  # a catalog needs about five levels
+
+
+class _UniqueKeyLoader(_SafeBase):  # type: ignore[misc,valid-type]
+    """Safe loader that rejects duplicate keys instead of silently keeping the last."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -54,11 +60,36 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int
             _index_lines(item, (*loc, index), lines, seen)
 
 
+def _depth_exceeds(text: str, limit: int) -> bool:
+    """Whether collections nest deeper than ``limit``; event parsing is iterative, so safe."""
+    loader = _UniqueKeyLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    return True
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+    return False
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, dict[Loc, int]]:
     """Parse YAML text; raise InputError (never a traceback) when it is malformed."""
     try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        if _depth_exceeds(text, MAX_DEPTH):
+            raise RecursionError
+        # Compose once and construct from the node tree: parsing is most of the cost.
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except RecursionError:
         raise InputError(
             [
