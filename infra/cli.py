@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from components.model.errors import InputError
+from components.model.errors import InputError, Issue
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -32,9 +32,19 @@ def _progress(stack: str):  # type: ignore[no-untyped-def]
 
 
 def _write(path: str | None, text: str) -> None:
-    if path:
+    if not path:
+        return
+    try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            [
+                Issue(
+                    path, "", f"cannot write the output: {error.strerror}", "choose a writable path"
+                )
+            ]
+        ) from None
 
 
 def _plan_one(

@@ -9,7 +9,7 @@ from typing import Any
 
 from components.model.errors import InputError
 from infra import engine, program
-from infra.stackfiles import engine_config, read_stack_config
+from infra.stackfiles import engine_config, read_stack_file, with_stack_lines
 
 PROJECT = "tenancy"
 Evaluator = Callable[[dict[str, Any]], list[dict[str, Any]]]
@@ -38,11 +38,14 @@ def plan_stack(
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Plan one stack. Raises InputError (exit 2) before registering anything on bad input."""
-    config = read_stack_config(stack)
+    config, lines = read_stack_file(stack)
     if catalog is not None:
         config["tenancy:catalog"] = str(Path(catalog).resolve())
     # Validate outside the engine first: clean errors, and nothing registered on failure.
-    tenants = _tenant_rows(stack, config)
+    try:
+        tenants = _tenant_rows(stack, config)
+    except InputError as error:
+        raise with_stack_lines(error, stack, lines) from None
     captured = engine.capture(
         program.run, project=PROJECT, stack=stack, config=engine_config(config), progress=progress
     )

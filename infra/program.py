@@ -13,7 +13,6 @@ from typing import Any
 
 import pulumi
 
-from components.model.appconfig import parse_app_settings
 from components.model.blueprint import Blueprint, build_blueprint
 from components.model.catalog import Catalog
 from components.model.errors import InputError, Issue
@@ -98,12 +97,10 @@ def run() -> None:
 def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
     # Imported by name so a cell loads only its own cloud's (large) SDK.
     cloud_cell = importlib.import_module(f"infra.{settings.cell.cloud}_cell")
-    # Checked before anything is registered, like the catalog.
-    app = parse_app_settings(settings.app, stack_file(settings.cell.stack))
     connections = cloud_cell.deploy(settings, blueprint)
     from infra import k8s_cell  # after the cloud cell: Kubernetes is the same on every cloud
 
-    namespaces = k8s_cell.deploy(settings, blueprint, app)
+    namespaces = k8s_cell.deploy(settings, blueprint, settings.app)
     for tenant_id, namespace in namespaces.items():
         if tenant_id in connections:
             connections[tenant_id]["namespace"] = namespace

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from components.model.errors import InputError, Issue
-from components.model.yamlsource import load_yaml
-from infra.program import STACKS_DIR
+from components.model.yamlsource import Loc, line_of, load_yaml
+from infra import program
 
 
-def known_stacks(stacks_dir: Path = STACKS_DIR) -> list[str]:
+def known_stacks(stacks_dir: Path | None = None) -> list[str]:
+    # Read at call time, so tests (and embedders) can point program.STACKS_DIR elsewhere.
+    stacks_dir = stacks_dir or program.STACKS_DIR
     return sorted(
         path.name[len("Pulumi.") : -len(".yaml")] for path in stacks_dir.glob("Pulumi.*.yaml")
     )
 
 
-def read_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, Any]:
+def read_stack_config(stack: str, stacks_dir: Path | None = None) -> dict[str, Any]:
     """The stack file's ``config:`` mapping; InputError for unknown stacks or bad files."""
+    return read_stack_file(stack, stacks_dir)[0]
+
+
+def read_stack_file(
+    stack: str, stacks_dir: Path | None = None
+) -> tuple[dict[str, Any], dict[Loc, int]]:
+    """The ``config:`` mapping plus the line of every YAML path, for error messages."""
+    # Read at call time, so tests (and embedders) can point program.STACKS_DIR elsewhere.
+    stacks_dir = stacks_dir or program.STACKS_DIR
     path = stacks_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = ", ".join(known_stacks(stacks_dir)) or "(none)"
@@ -39,7 +51,7 @@ def read_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, An
         raise InputError(
             [Issue(str(path), "", f"cannot read the stack file: {reason}", "save it as UTF-8 YAML")]
         ) from None
-    data, _lines = load_yaml(text, str(path))
+    data, lines = load_yaml(text, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
         raise InputError(
             [
@@ -51,7 +63,25 @@ def read_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, An
                 )
             ]
         )
-    return dict(data["config"])
+    return dict(data["config"]), lines
+
+
+def with_stack_lines(
+    error: InputError, stack: str, lines: dict[Loc, int], stacks_dir: Path | None = None
+) -> InputError:
+    """Add line numbers to the stack-file issues (``config.<key>`` paths) of an error."""
+    # Read at call time, so tests (and embedders) can point program.STACKS_DIR elsewhere.
+    stacks_dir = stacks_dir or program.STACKS_DIR
+    file = str(stacks_dir / f"Pulumi.{stack}.yaml")
+
+    def located(issue: Issue) -> Issue:
+        if issue.file != file or issue.line or not issue.path.startswith("config."):
+            return issue
+        key, _, rest = issue.path[len("config.") :].partition(".")
+        loc: Loc = ("config", key, *filter(None, rest.split(".")))
+        return replace(issue, line=line_of(lines, loc))
+
+    return InputError([located(issue) for issue in error.issues])
 
 
 def engine_config(config: dict[str, Any]) -> dict[str, str]:

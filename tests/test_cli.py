@@ -32,11 +32,9 @@ DEV_CONFIG = (STACKS / f"Pulumi.{DEV}.yaml").read_text(encoding="utf-8")
 # Runs the CLI with stacks/ replaced by a test directory (for stack-file cases).
 _BOOT = """
 import sys, pathlib
-import infra.program as program, infra.stackfiles as stackfiles
+import infra.program as program
 stacks = pathlib.Path(sys.argv[1])
 program.STACKS_DIR = stacks
-stackfiles.read_stack_config.__defaults__ = (stacks,)
-stackfiles.known_stacks.__defaults__ = (stacks,)
 import infra.cli
 sys.exit(infra.cli.main(sys.argv[2:]))
 """

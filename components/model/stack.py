@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from .appconfig import AppSettings, parse_app_settings
 from .catalog import CLOUDS, Catalog
 from .cell import Cell, parse_stack_name
 from .errors import InputError, Issue
@@ -36,7 +37,7 @@ class StackSettings:
     network: dict[str, Any] = field(
         default_factory=dict
     )  # cloud-specific ids of existing networking
-    app: dict[str, Any] = field(default_factory=dict)  # workload image/port (Kubernetes)
+    app: AppSettings = field(default_factory=AppSettings)  # the Kubernetes workload (tenancy:app)
     gcp_project: str | None = None
     # Explicit opt-out of the cloud deletion-protection flag (dev only); the examples never set it.
     allow_destroy: bool = False
@@ -192,6 +193,13 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
             ]
         )
     issues = _check_values(stack, cell, config, file)
+    app = AppSettings()
+    try:
+        raw_app = config.get("tenancy:app") or {}
+        if isinstance(raw_app, dict):  # a non-mapping is already reported above
+            app = parse_app_settings(raw_app, file)
+    except InputError as error:
+        issues += error.issues
     if issues:
         raise InputError(issues)
     return StackSettings(
@@ -199,7 +207,7 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         residency=str(config["tenancy:residency"]),
         catalog_path=str(config.get("tenancy:catalog") or "tenants.yaml"),
         network=dict(config.get("tenancy:network") or {}),
-        app=dict(config.get("tenancy:app") or {}),
+        app=app,
         gcp_project=config.get("gcp:project"),
         allow_destroy=config.get("tenancy:allowDestroy") in (True, "true"),
     )

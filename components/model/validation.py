@@ -8,7 +8,7 @@ run over everything that parsed.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -28,7 +28,6 @@ from .yamlsource import Loc, line_of, load_yaml
 
 _TOP_LEVEL_KEYS = ("version", "residency_zones", "tiers", "tenants")
 _ZONES = TypeAdapter(dict[str, dict[Cloud, list[str]]])
-_VERSION: TypeAdapter[Literal[1]] = TypeAdapter(Literal[1])
 
 _HINTS = {
     "missing": "add this required field",
@@ -92,11 +91,9 @@ def _shape(report: _Report, data: Any) -> tuple[Any, dict[str, Tier], dict[int, 
     for key in _TOP_LEVEL_KEYS:
         if key not in data:
             report.add((key,), f"missing required key {key!r}", f"add '{key}:' at the top level")
-    if "version" in data:
-        try:
-            _VERSION.validate_python(data["version"])
-        except ValidationError:
-            report.add(("version",), f"unsupported version {data['version']!r}", "set 'version: 1'")
+    # `is 1`-style check: `version: true` (a bool, an int subclass) or `1.0` is not version 1.
+    if "version" in data and (type(data["version"]) is not int or data["version"] != 1):
+        report.add(("version",), f"unsupported version {data['version']!r}", "set 'version: 1'")
     zones = None
     if "residency_zones" in data:
         try:
