@@ -23,6 +23,7 @@ import asyncio
 import contextvars
 import gc
 import hashlib
+import json
 import logging
 import re
 import uuid
@@ -409,6 +410,17 @@ class PlanMocks(Mocks):
             "reverseDnsPrefix": "com.amazonaws",
         }
 
+    def _aws_secret_version(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        # The shape RDS gives a managed master-user secret: JSON with username and password.
+        secret = _str(args, "secretId") or "mock-secret"
+        return {
+            "id": secret,
+            "arn": secret,
+            "secretId": secret,
+            "versionId": "mock-version",
+            "secretString": json.dumps({"username": "tenancy_admin", "password": "mock-password"}),
+        }
+
     def _gcp_project(self, args: Mapping[str, Any]) -> dict[str, Any]:
         project = _str(args, "projectId") or self.gcp_project
         return {
@@ -442,6 +454,7 @@ _CALLS: dict[str, Callable[[PlanMocks, Mapping[str, Any]], dict[str, Any]]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": PlanMocks._aws_caller,
     "aws:index/getRegion:getRegion": PlanMocks._aws_region,
     "aws:index/getPartition:getPartition": PlanMocks._aws_partition,
+    "aws:secretsmanager/getSecretVersion:getSecretVersion": PlanMocks._aws_secret_version,
     "gcp:organizations/getProject:getProject": PlanMocks._gcp_project,
     "gcp:organizations/getClientConfig:getClientConfig": PlanMocks._gcp_client_config,
     "azure-native:authorization:getClientConfig": PlanMocks._azure_client_config,
