@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
+
 from components.model.catalog import Isolation
 
 
@@ -65,3 +67,16 @@ class ServerArgs:
     encryption: EncryptionArgs = field(default_factory=EncryptionArgs)
     postgres_major_version: int = 16
     storage_limit_gb: int = 1024  # ceiling for automatic storage growth, where the cloud has one
+    # Fixed read replicas (the tier's min_read_replicas) on Azure and GCP, which cannot
+    # autoscale them; AWS autoscales replicas from the whole profile instead (ShardArgs,
+    # SiloTenantArgs ``database``), with this number as its floor.
+    read_replicas: int = 0
+
+
+def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[Any]:
+    """A component's ``depends_on``, as a list to pass on to its children: Pulumi makes a
+    component wait for its dependencies but does not carry them over to its children."""
+    depends = opts.depends_on if opts is not None else None
+    if depends is None:
+        return []
+    return list(depends) if isinstance(depends, list | tuple) else [depends]

@@ -45,7 +45,7 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
         args = server_args(spec, settings, network)
         if spec.is_silo:
             server: SiloTenant | Shard = SiloTenant(
-                f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name)
+                f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name, spec.database)
             )
         else:
             server = Shard(

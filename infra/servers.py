@@ -26,4 +26,5 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         protect=settings.cell.is_production,
         deletion_protection=settings.deletion_protection,
         storage_limit_gb=database.storage_limit_gb,
+        read_replicas=database.min_read_replicas,
     )

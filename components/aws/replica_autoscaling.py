@@ -1,5 +1,6 @@
-"""Aurora read-replica autoscaling for a shard: Application Auto Scaling target,
-target tracking on reader CPU, and scheduled floors for the tier's scale windows."""
+"""Aurora read-replica autoscaling for a server (silo tenant or shard): Application Auto
+Scaling target, target tracking on reader CPU, and scheduled floors for the tier's scale
+windows. ``replica_autoscaling`` maps a tier's database profile onto it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.model.autoscaling import aws_cron
+from components.model.catalog import DatabaseProfile
 
 DIMENSION = "rds:cluster:ReadReplicaCount"
 READER_CPU_METRIC = "RDSReaderAverageCPUUtilization"
@@ -90,3 +92,33 @@ class ReplicaAutoscaling(pulumi.ComponentResource):
                     **scope,
                 )
         self.register_outputs({})
+
+
+def replica_autoscaling(
+    parent: pulumi.Resource,
+    name: str,
+    cluster_identifier: Any,
+    region: str,
+    tags: Mapping[str, str],
+    profile: DatabaseProfile | None,
+) -> ReplicaAutoscaling | None:
+    """The profile's read replicas, CPU target and scale windows on an Aurora cluster, as a
+    child of ``parent``; None when the profile allows no replicas (max_read_replicas 0)."""
+    if profile is None or profile.max_read_replicas == 0:
+        return None
+    return ReplicaAutoscaling(
+        f"{name}-replicas",
+        ReplicaAutoscalingArgs(
+            cluster_identifier=cluster_identifier,
+            region=region,
+            min_replicas=profile.min_read_replicas,
+            max_replicas=profile.max_read_replicas,
+            cpu_target_percent=profile.read_replica_cpu_target,
+            windows=tuple(
+                ReplicaWindow(w.name, w.start, w.end, w.timezone, w.min_read_replicas)
+                for w in profile.scale_windows
+            ),
+            tags=tags,
+        ),
+        pulumi.ResourceOptions(parent=parent),
+    )

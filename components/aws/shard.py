@@ -12,11 +12,7 @@ import pulumi
 
 from components.args import ServerArgs
 from components.aws.aurora import encrypted_aurora
-from components.aws.replica_autoscaling import (
-    ReplicaAutoscaling,
-    ReplicaAutoscalingArgs,
-    ReplicaWindow,
-)
+from components.aws.replica_autoscaling import replica_autoscaling
 from components.model.catalog import DatabaseProfile
 
 
@@ -41,24 +37,9 @@ class Shard(pulumi.ComponentResource):
         key, database = encrypted_aurora(
             self, name, server, args.key_alias, f"{server.isolation} shard {args.shard}"
         )
-        profile = args.database
-        if profile is not None and profile.max_read_replicas > 0:
-            ReplicaAutoscaling(
-                f"{name}-replicas",
-                ReplicaAutoscalingArgs(
-                    cluster_identifier=database.cluster_identifier,
-                    region=server.region,
-                    min_replicas=profile.min_read_replicas,
-                    max_replicas=profile.max_read_replicas,
-                    cpu_target_percent=profile.read_replica_cpu_target,
-                    windows=tuple(
-                        ReplicaWindow(w.name, w.start, w.end, w.timezone, w.min_read_replicas)
-                        for w in profile.scale_windows
-                    ),
-                    tags=server.tags,
-                ),
-                pulumi.ResourceOptions(parent=self),
-            )
+        replica_autoscaling(
+            self, name, database.cluster_identifier, server.region, server.tags, args.database
+        )
         self.endpoint = database.endpoint
         self.secret_arn = database.secret_arn
         self.key_arn = key.arn

@@ -8,6 +8,8 @@ import pulumi
 
 from components.args import ServerArgs
 from components.aws.aurora import encrypted_aurora
+from components.aws.replica_autoscaling import replica_autoscaling
+from components.model.catalog import DatabaseProfile
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,8 @@ class SiloTenantArgs:
     tenant_id: str
     server: ServerArgs
     key_alias: str
+    # Read replicas, their CPU target and scale windows; None: no replica autoscaling.
+    database: DatabaseProfile | None = None
 
 
 class SiloTenant(pulumi.ComponentResource):
@@ -27,6 +31,9 @@ class SiloTenant(pulumi.ComponentResource):
         server = args.server
         key, database = encrypted_aurora(
             self, name, server, args.key_alias, f"silo tenant {args.tenant_id}"
+        )
+        replica_autoscaling(
+            self, name, database.cluster_identifier, server.region, server.tags, args.database
         )
         self.endpoint = database.endpoint
         self.secret_arn = database.secret_arn

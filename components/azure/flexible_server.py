@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +11,8 @@ import pulumi_random as random
 
 from components.args import ServerArgs
 from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
+from components.azure.read_replica import FlexibleReadReplica, FlexibleReadReplicaArgs
+from components.azure.server_guards import delete_lock, tls_parameters
 from components.model.naming import physical_name
 from components.model.regions import GeoBackupDecision
 from components.model.windows import window_start
@@ -19,13 +20,6 @@ from components.model.windows import window_start
 ADMIN_USER = "tenancy_admin"
 STORAGE_SIZE_GB = 32  # the smallest disk; auto-grow takes it from there
 GEO_BACKUP_TAG = "tenancy:geo-backup"
-# Server parameters that make the server TLS-only (require_secure_transport is the one
-# Azure documents as "reject any non-TLS connection").
-SERVER_PARAMETERS: Mapping[str, str] = {
-    "require_secure_transport": "on",
-    "ssl_min_protocol_version": "TLSv1.2",
-    "log_connections": "on",
-}
 # General Purpose D-series: 4 GiB per vCore; Burstable cannot do zone-redundant HA.
 VCORE_STEPS = (2, 4, 8, 16, 32, 48, 64)
 
@@ -53,6 +47,7 @@ class FlexibleServer(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     server_id: pulumi.Output[str]
     secret_uri: pulumi.Output[str]
+    inputs: dict[str, Any]  # the Server's inputs but the password (read replicas copy them)
 
     def __init__(
         self, name: str, args: FlexibleServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -70,14 +65,15 @@ class FlexibleServer(pulumi.ComponentResource):
             min_numeric=2,
             opts=child,
         )
+        self.inputs = self._server_inputs(args)
         flexible = azure.dbforpostgresql.Server(
             f"{name}-server",
-            **self._server_inputs(args),
+            **self.inputs,
             administrator_login_password=password.result,
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
-        self._parameters(name, args, flexible)
+        tls_parameters(self, name, flexible.name, args.resource_group_name)
         azure.dbforpostgresql.Database(
             f"{name}-database",
             database_name=server.database_name,
@@ -97,15 +93,7 @@ class FlexibleServer(pulumi.ComponentResource):
             opts=child,
         )
         if server.deletion_protection:
-            # Flexible Server has no deletion-protection flag: a CanNotDelete lock is Azure's.
-            azure.authorization.ManagementLockByScope(
-                f"{name}-lock",
-                lock_name="tenancy-cannot-delete",
-                level="CanNotDelete",
-                scope=flexible.id,
-                notes=f"tenancy: data of {server.owner}; remove deliberately before deleting",
-                opts=child,
-            )
+            delete_lock(self, name, flexible.id, server.owner)
         self.endpoint = flexible.fully_qualified_domain_name
         self.server_id = flexible.id
         # The URI names the secret; it is not the password, so it need not stay secret.
@@ -177,22 +165,6 @@ class FlexibleServer(pulumi.ComponentResource):
             "tags": {**server.tags, GEO_BACKUP_TAG: args.geo_backup.tag_value},
         }
 
-    def _parameters(
-        self, name: str, args: FlexibleServerArgs, flexible: azure.dbforpostgresql.Server
-    ) -> None:
-        previous: pulumi.Resource | None = None
-        for parameter, value in SERVER_PARAMETERS.items():
-            # One at a time: Azure rejects concurrent parameter updates on a server.
-            previous = azure.dbforpostgresql.Configuration(
-                f"{name}-{parameter.replace('_', '-')}",
-                configuration_name=parameter,
-                server_name=flexible.name,
-                resource_group_name=args.resource_group_name,
-                value=value,
-                source="user-override",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
-            )
-
 
 @dataclass(frozen=True)
 class CellFacts:
@@ -209,7 +181,8 @@ class CellFacts:
 def encrypted_flexible_server(
     parent: pulumi.Resource, name: str, server: ServerArgs, key_name: str, cell: CellFacts
 ) -> tuple[VaultKey, FlexibleServer]:
-    """The server's own key and identity, and the server, as children of ``parent``."""
+    """The server's own key and identity, the server and its fixed read replicas (Azure
+    cannot autoscale them), as children of ``parent``."""
     key = VaultKey(
         f"{name}-key",
         VaultKeyArgs(
@@ -239,4 +212,21 @@ def encrypted_flexible_server(
         ),
         pulumi.ResourceOptions(parent=parent),
     )
+    previous: pulumi.Resource = database
+    for index in range(1, server.read_replicas + 1):
+        # After the primary is complete, one replica at a time: the source server is busy
+        # ("Updating") while a replica is created, and concurrent operations on it fail.
+        previous = FlexibleReadReplica(
+            f"{name}-replica-{index}",
+            FlexibleReadReplicaArgs(
+                server=server,
+                index=index,
+                resource_group_name=cell.resource_group_name,
+                source_server_id=database.server_id,
+                key_uri=key.key_uri,
+                identity_id=key.identity_id,
+                primary_inputs=database.inputs,
+            ),
+            pulumi.ResourceOptions(parent=parent, depends_on=[previous]),
+        )
     return key, database

@@ -12,6 +12,7 @@ import pulumi_random as random
 
 from components.args import ServerArgs
 from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
+from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplicaArgs
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
 from components.model.naming import physical_name
 from components.model.windows import hh_mm_start, window_start
@@ -45,7 +46,9 @@ class CloudSqlServerArgs:
 class CloudSqlServer(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     connection_name: pulumi.Output[str]
+    instance_name: pulumi.Output[str]
     secret_id: pulumi.Output[str]
+    settings: dict[str, Any]  # the instance's settings input (read replicas copy it)
 
     def __init__(
         self, name: str, args: CloudSqlServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -53,6 +56,7 @@ class CloudSqlServer(pulumi.ComponentResource):
         super().__init__("tenancy:gcp:CloudSqlServer", name, None, opts)
         server = args.server
         child = pulumi.ResourceOptions(parent=self)
+        self.settings = self._settings(args)
         instance = gcp.sql.DatabaseInstance(
             f"{name}-instance",
             name=server.physical_name,
@@ -62,7 +66,7 @@ class CloudSqlServer(pulumi.ComponentResource):
             encryption_key_name=args.kms_key_id,
             # The provider's flag: `pulumi destroy` refuses while it is on.
             deletion_protection=server.deletion_protection,
-            settings=self._settings(args),
+            settings=self.settings,
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
@@ -109,11 +113,13 @@ class CloudSqlServer(pulumi.ComponentResource):
         )
         self.endpoint = instance.private_ip_address
         self.connection_name = instance.connection_name
+        self.instance_name = instance.name
         self.secret_id = secret.secret_id
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
                 "connection_name": self.connection_name,
+                "instance_name": self.instance_name,
                 "secret_id": self.secret_id,
             }
         )
@@ -179,7 +185,8 @@ class CellFacts:
 def encrypted_cloudsql(
     parent: pulumi.Resource, name: str, server: ServerArgs, key_name: str, cell: CellFacts
 ) -> tuple[CloudKmsKey, CloudSqlServer]:
-    """The CMEK and the instance it encrypts, as children of ``parent`` (a silo tenant or a shard)."""
+    """The CMEK, the instance it encrypts and the server's fixed read replicas (Cloud SQL
+    cannot autoscale them), as children of ``parent`` (a silo tenant or a shard)."""
     key = CloudKmsKey(
         f"{name}-key",
         CloudKmsKeyArgs(
@@ -204,4 +211,20 @@ def encrypted_cloudsql(
         ),
         pulumi.ResourceOptions(parent=parent),
     )
+    previous: pulumi.Resource = database
+    for index in range(1, server.read_replicas + 1):
+        # After the primary is complete, one replica at a time: Cloud SQL runs one
+        # operation per instance and rejects the rest while it is busy.
+        previous = CloudSqlReadReplica(
+            f"{name}-replica-{index}",
+            CloudSqlReadReplicaArgs(
+                server=server,
+                index=index,
+                project=cell.project,
+                master_instance_name=database.instance_name,
+                kms_key_id=key.key_id,
+                primary_settings=database.settings,
+            ),
+            pulumi.ResourceOptions(parent=parent, depends_on=[previous]),
+        )
     return key, database

@@ -79,16 +79,18 @@ KNOBS: tuple[Knob, ...] = (
     ),
     Knob(
         "database.min_read_replicas / max_read_replicas",
-        "shards: App Auto Scaling target `rds:cluster:ReadReplicaCount` min/max",
-        "— (no read-replica autoscaling)",
-        "— (read replicas per tier: not wired yet)",
+        "silos and shards: App Auto Scaling target `rds:cluster:ReadReplicaCount` min/max",
+        "`min_read_replicas` fixed replicas (`createMode: Replica`); max: no effect "
+        "(no replica autoscaling)",
+        "`min_read_replicas` fixed replicas (`masterInstanceName`); max: no effect "
+        "(no replica autoscaling)",
         _NA,
     ),
     Knob(
         "database.read_replica_cpu_target",
         "target-tracking policy `RDSReaderAverageCPUUtilization`",
-        _NA,
-        _NA,
+        "— (no replica autoscaling: no effect)",
+        "— (no replica autoscaling: no effect)",
         _NA,
     ),
     Knob(
@@ -101,7 +103,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "database.scale_windows",
         "App Auto Scaling scheduled actions (`cron(...)`, `timezone`) on replica count",
-        "— (no compute autoscale: windows have no effect)",
+        "— (no compute or replica autoscale: windows have no effect)",
         "— (no scheduled scaling: windows have no effect)",
         _NA,
     ),

@@ -62,6 +62,13 @@ def _retention(
     return []
 
 
+def _is_replica(props: Mapping[str, Any], kind: str, source: str) -> bool:
+    """A read replica names its primary; Cloud SQL forbids backups on one and Azure takes
+    none, so the primary's backups are the data's. A replica without a source is not one."""
+    named = props.get(source)
+    return (kind == "" or props.get("createMode") == kind) and named is not None and named != ""
+
+
 @rule(
     id="aws-rds-cluster-configure-backup-retention",
     description="Aurora clusters and RDS instances keep automated backups (and so PITR) for at least the tier's and the frameworks' minimum, and keep them after deletion.",
@@ -83,13 +90,15 @@ def aws_backups(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[
 
 @rule(
     id="azure-postgresql-server-configure-backup-retention",
-    description="Flexible Servers keep backups (the PITR window) for at least the tier's and the frameworks' minimum.",
+    description="Flexible Servers keep backups (the PITR window) for at least the tier's and the frameworks' minimum. Read replicas (createMode Replica with a sourceServerResourceId) take no backups of their own: their primary's rule covers the data.",
     remediation="Raise backup.backupRetentionDays (7-35 on Azure) to the tier's backup_retention_days.",
     cloud="azure",
     types=[t.AZ_SERVER],
     **_META,
 )
-def azure_backups(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
+def azure_backups(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str] | None:
+    if _is_replica(props, "Replica", "sourceServerResourceId"):
+        return None
     return _retention(
         get(props, "backup", "backupRetentionDays"),
         "backup.backupRetentionDays",
@@ -101,13 +110,15 @@ def azure_backups(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> lis
 
 @rule(
     id="gcp-sql-instance-configure-backups",
-    description="Cloud SQL instances have automated backups and point-in-time recovery on, retaining at least the tier's and the frameworks' minimum.",
+    description="Cloud SQL instances have automated backups and point-in-time recovery on, retaining at least the tier's and the frameworks' minimum. Read replicas (masterInstanceName set) cannot have backups: their primary's rule covers the data.",
     remediation="Set settings.backupConfiguration.enabled=true, pointInTimeRecoveryEnabled=true and backupRetentionSettings {retainedBackups: N, retentionUnit: COUNT} (one backup a day).",
     cloud="gcp",
     types=[t.SQL_INSTANCE],
     **_META,
 )
-def gcp_backups(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
+def gcp_backups(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str] | None:
+    if _is_replica(props, "", "masterInstanceName"):
+        return None
     path = ("settings", "backupConfiguration")
     found = flag(props, (*path, "enabled"), True, "backupConfiguration.enabled")
     found += flag(props, (*path, "pointInTimeRecoveryEnabled"), True, "pointInTimeRecoveryEnabled")

@@ -44,6 +44,22 @@ class Plan:
         (found,) = self.under(component, kind)
         return found
 
+    @staticmethod
+    def is_replica(resource: dict[str, Any]) -> bool:
+        """A read replica: Cloud SQL ``masterInstanceName`` or Flexible Server ``createMode``."""
+        inputs = resource["inputs"]
+        return bool(inputs.get("masterInstanceName")) or inputs.get("createMode") == "Replica"
+
+    def primaries(self, kind: str) -> list[dict[str, Any]]:
+        return [r for r in self.of_type(kind) if not self.is_replica(r)]
+
+    def primary_under(self, component: dict[str, Any], kind: str) -> dict[str, Any]:
+        (found,) = [r for r in self.under(component, kind) if not self.is_replica(r)]
+        return found
+
+    def replicas_under(self, component: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+        return [r for r in self.under(component, kind) if self.is_replica(r)]
+
     def component(self, kind: str, name: str) -> dict[str, Any]:
         (found,) = [r for r in self.of_type(kind) if r["name"] == name]
         return found

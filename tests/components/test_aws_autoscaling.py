@@ -49,21 +49,26 @@ def test_aurora_serverless_range_is_the_tiers_capacity_range(aws, catalog) -> No
         )
 
 
-def test_only_shards_of_tiers_with_read_replicas_get_replica_autoscaling(aws) -> None:  # type: ignore[no-untyped-def]
+def test_only_servers_of_tiers_with_read_replicas_get_replica_autoscaling(aws) -> None:  # type: ignore[no-untyped-def]
+    # enterprise (silo, max 5) and standard (bridge shard, max 3); free allows none.
     targets = _of(aws, TARGET)
-    assert [t["inputs"]["resourceId"] for t in targets] == ["cluster:tnc-dev-standard-01"]
+    assert sorted(t["inputs"]["resourceId"] for t in targets) == [
+        "cluster:tnc-dev-acme",
+        "cluster:tnc-dev-globex",
+        "cluster:tnc-dev-standard-01",
+    ]
 
 
 def test_replica_target_and_cpu_policy_match_the_profile(aws, catalog) -> None:  # type: ignore[no-untyped-def]
     db = catalog.tiers["standard"].database
-    (target,) = _of(aws, TARGET)
+    (target,) = [t for t in _of(aws, TARGET) if _tier(t) == "standard"]
     assert target["inputs"]["scalableDimension"] == "rds:cluster:ReadReplicaCount"
     assert target["inputs"]["serviceNamespace"] == "rds"
     assert (target["inputs"]["minCapacity"], target["inputs"]["maxCapacity"]) == (
         db.min_read_replicas,
         db.max_read_replicas,
     )
-    (policy,) = _of(aws, POLICY)
+    (policy,) = [p for p in _of(aws, POLICY) if p["parent"] == target["parent"]]
     config = policy["inputs"]["targetTrackingScalingPolicyConfiguration"]
     assert policy["inputs"]["policyType"] == "TargetTrackingScaling"
     assert config["predefinedMetricSpecification"] == {

@@ -111,7 +111,7 @@ def test_each_server_is_encrypted_with_its_own_key_and_identity(any_plan: Plan) 
     for owner in owners:
         key = any_plan.one_under(owner, KEY)
         identity = any_plan.one_under(owner, IDENTITY)
-        server = any_plan.one_under(owner, SERVER)["inputs"]
+        server = any_plan.primary_under(owner, SERVER)["inputs"]
         encryption = server["dataEncryption"]
         assert encryption["type"] == "AzureKeyVault"
         assert encryption["primaryKeyURI"].endswith(f"/keys/{key['inputs']['keyName']}")
@@ -147,7 +147,8 @@ def test_tls_is_required_on_every_server(any_plan: Plan) -> None:
 def test_backup_retention_ha_and_storage_follow_the_tier(
     any_plan: Plan, tiers: dict[str, Any]
 ) -> None:
-    for server in any_plan.of_type(SERVER):
+    # Primaries: read replicas have no backups or HA of their own (test_read_replicas.py).
+    for server in any_plan.primaries(SERVER):
         inputs = server["inputs"]
         database = tiers[inputs["tags"]["tenancy:tier"]]["database"]
         assert inputs["backup"]["backupRetentionDays"] == database["backup_retention_days"]
@@ -161,7 +162,7 @@ def test_backup_retention_ha_and_storage_follow_the_tier(
 def test_geo_backup_stays_off_when_the_pair_is_outside_the_zone_and_the_plan_says_why(
     any_plan: Plan,
 ) -> None:
-    for server in any_plan.of_type(SERVER):
+    for server in any_plan.primaries(SERVER):
         assert server["inputs"]["backup"]["geoRedundantBackup"] == "Disabled"
         assert server["inputs"]["tags"]["tenancy:geo-backup"] == GEO_BACKUP_OFF_OUTSIDE_ZONE
     note = any_plan.outputs["notes"]["geo_backup"]
@@ -174,7 +175,7 @@ def test_geo_backup_is_on_with_a_key_in_the_pair_region_when_the_pair_is_inside(
     vaults = {v["name"]: v["inputs"]["location"] for v in geo_on.of_type(VAULT)}
     assert vaults == {"cell-vault-vault": "westeurope", "cell-geo-vault-vault": "northeurope"}
     for owner in geo_on.owners("azure"):
-        server = geo_on.one_under(owner, SERVER)["inputs"]
+        server = geo_on.primary_under(owner, SERVER)["inputs"]
         assert server["backup"]["geoRedundantBackup"] == "Enabled"
         assert server["tags"]["tenancy:geo-backup"] == GEO_BACKUP_ON
         encryption = server["dataEncryption"]
@@ -208,7 +209,7 @@ def test_dev_keeps_the_lock_but_not_protect(dev: Plan) -> None:
 
 def test_admin_password_is_secret_and_kept_in_key_vault(any_plan: Plan) -> None:
     for owner in any_plan.owners("azure"):
-        server = any_plan.one_under(owner, SERVER)["inputs"]
+        server = any_plan.primary_under(owner, SERVER)["inputs"]
         assert server["administratorLoginPassword"] == "[secret]"
         assert any_plan.one_under(owner, SECRET)["inputs"]["properties"]["value"] == "[secret]"
     for facts in any_plan.outputs["tenants"].values():

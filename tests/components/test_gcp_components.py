@@ -87,7 +87,7 @@ def test_each_instance_uses_its_own_rotating_cmek_in_its_region(any_plan: Plan) 
     assert len({key["urn"] for key in keys}) == len(owners)
     for owner, key in zip(owners, keys, strict=True):
         ring = any_plan.one_under(owner, RING)["inputs"]
-        instance = any_plan.one_under(owner, INSTANCE)["inputs"]
+        instance = any_plan.primary_under(owner, INSTANCE)["inputs"]
         assert ring["location"] == instance["region"]
         assert instance["encryptionKeyName"].endswith(
             f"/locations/{ring['location']}/keyRings/{ring['name']}/cryptoKeys/{key['inputs']['name']}"
@@ -102,7 +102,7 @@ def test_the_service_agents_may_use_each_key_before_instance_and_secret_exist(
     services = {a["inputs"]["service"] for a in any_plan.of_type(AGENT)}
     assert services == {"sqladmin.googleapis.com", "secretmanager.googleapis.com"}
     for owner in any_plan.owners("gcp"):
-        instance = any_plan.one_under(owner, INSTANCE)
+        instance = any_plan.primary_under(owner, INSTANCE)
         secret = any_plan.one_under(owner, SECRET)
         grants = {g["name"].rsplit("-", 2)[-2]: g for g in any_plan.under(owner, GRANT)}
         assert set(grants) == {"cloudsql", "secretmanager"}
@@ -122,7 +122,8 @@ def test_backups_pitr_and_location_follow_the_tier_and_zone(
     any_plan: Plan, catalog: dict[str, Any]
 ) -> None:
     zone_regions = catalog["residency_zones"]["us"]["gcp"]
-    for instance in any_plan.of_type(INSTANCE):
+    # Primaries: Cloud SQL forbids backups on read replicas (test_read_replicas.py).
+    for instance in any_plan.primaries(INSTANCE):
         settings = _settings(instance)
         database = catalog["tiers"][settings["userLabels"]["tenancy-tier"]]["database"]
         backup = settings["backupConfiguration"]
@@ -138,7 +139,8 @@ def test_backups_pitr_and_location_follow_the_tier_and_zone(
 
 
 def test_availability_and_disk_follow_the_tier(any_plan: Plan, catalog: dict[str, Any]) -> None:
-    for instance in any_plan.of_type(INSTANCE):
+    # Primaries: read replicas are zonal (test_read_replicas.py).
+    for instance in any_plan.primaries(INSTANCE):
         settings = _settings(instance)
         database = catalog["tiers"][settings["userLabels"]["tenancy-tier"]]["database"]
         expected = "REGIONAL" if database["high_availability"] else "ZONAL"
@@ -180,7 +182,7 @@ def test_credentials_live_in_secret_manager_replicated_only_inside_the_zone(
         secret = any_plan.one_under(owner, SECRET)["inputs"]
         replicas = [r["location"] for r in secret["replication"]["userManaged"]["replicas"]]
         assert replicas and set(replicas) <= set(zone_regions)
-        key = any_plan.one_under(owner, INSTANCE)["inputs"]["encryptionKeyName"]
+        key = any_plan.primary_under(owner, INSTANCE)["inputs"]["encryptionKeyName"]
         for replica in secret["replication"]["userManaged"]["replicas"]:
             assert replica["customerManagedEncryption"]["kmsKeyName"] == key
         assert "auto" not in secret["replication"]

@@ -98,7 +98,7 @@ def _aws(plan: Plan, owner: dict[str, Any]) -> Guarantees:
 
 
 def _azure(plan: Plan, owner: dict[str, Any]) -> Guarantees:
-    server = plan.one_under(owner, "azure-native:dbforpostgresql:Server")
+    server = plan.primary_under(owner, "azure-native:dbforpostgresql:Server")
     key = plan.one_under(owner, "azure-native:keyvault:Key")
     configs = {
         c["inputs"]["configurationName"]: c["inputs"]["value"]
@@ -115,6 +115,10 @@ def _azure(plan: Plan, owner: dict[str, Any]) -> Guarantees:
     }
     if inputs["backup"]["geoRedundantBackup"] == "Enabled":
         locations["geo_backup"] = AZURE_PAIRED_REGION[inputs["location"]]
+    for index, replica in enumerate(
+        plan.replicas_under(owner, "azure-native:dbforpostgresql:Server")
+    ):
+        locations[f"read_replica_{index}"] = replica["inputs"]["location"]
     return Guarantees(
         key=key["urn"],
         cmk=encryption["type"] == "AzureKeyVault"
@@ -134,7 +138,7 @@ def _azure(plan: Plan, owner: dict[str, Any]) -> Guarantees:
 
 
 def _gcp(plan: Plan, owner: dict[str, Any]) -> Guarantees:
-    instance = plan.one_under(owner, "gcp:sql/databaseInstance:DatabaseInstance")
+    instance = plan.primary_under(owner, "gcp:sql/databaseInstance:DatabaseInstance")
     key = plan.one_under(owner, "gcp:kms/cryptoKey:CryptoKey")
     ring = plan.one_under(owner, "gcp:kms/keyRing:KeyRing")
     secret = plan.one_under(owner, "gcp:secretmanager/secret:Secret")
@@ -148,6 +152,10 @@ def _gcp(plan: Plan, owner: dict[str, Any]) -> Guarantees:
     }
     for index, replica in enumerate(secret["inputs"]["replication"]["userManaged"]["replicas"]):
         locations[f"secret_replica_{index}"] = replica["location"]
+    for index, read in enumerate(
+        plan.replicas_under(owner, "gcp:sql/databaseInstance:DatabaseInstance")
+    ):
+        locations[f"read_replica_{index}"] = read["inputs"]["region"]
     return Guarantees(
         key=key["urn"],
         cmk=inputs["encryptionKeyName"].endswith(

@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.aws.aurora import AuroraServer
-from components.azure import flexible_server
+from components.azure import server_guards
 from components.azure.flexible_server import FlexibleServer
 from components.gcp.cloudsql import CloudSqlServer
 from components.k8s import workload
@@ -109,7 +109,7 @@ def _multi_region_key(mp: pytest.MonkeyPatch) -> None:
 
 
 def _insecure_transport(mp: pytest.MonkeyPatch) -> None:
-    mp.setitem(flexible_server.SERVER_PARAMETERS, "require_secure_transport", "off")
+    mp.setitem(server_guards.SERVER_PARAMETERS, "require_secure_transport", "off")
 
 
 def _read_only_lock(mp: pytest.MonkeyPatch) -> None:

@@ -513,6 +513,43 @@ CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, A
         ["retainedBackups is 7 days; tier enterprise requires at least 35"],
         {},
     ),
+    # A read replica names its primary and takes no backups of its own (the primary's
+    # cover the data); one that names no primary is held to the rule.
+    (
+        "gcp-sql-instance-configure-backups",
+        "gcp_sql",
+        [
+            ("masterInstanceName", "tnc-prod-cyberdyne"),
+            ("settings.backupConfiguration", {"enabled": False}),
+        ],
+        NOT_APPLICABLE,
+        {},
+    ),
+    (
+        "gcp-sql-instance-configure-backups",
+        "gcp_sql",
+        [("masterInstanceName", ""), ("settings.backupConfiguration.enabled", False)],
+        ["backupConfiguration.enabled is false; it must be true"],
+        {},
+    ),
+    (
+        "azure-postgresql-server-configure-backup-retention",
+        "azure_server",
+        [
+            ("createMode", "Replica"),
+            ("sourceServerResourceId", "/subscriptions/s/flexibleServers/tnc-prod-stark"),
+            ("backup", DELETE),
+        ],
+        NOT_APPLICABLE,
+        {},
+    ),
+    (
+        "azure-postgresql-server-configure-backup-retention",
+        "azure_server",
+        [("createMode", "Replica"), ("backup", DELETE)],
+        ["cannot verify backup.backupRetentionDays: it is not set"],
+        {},
+    ),
     # --- deletion protection and protect
     ("aws-rds-cluster-enable-deletion-protection", "aws_cluster", [], [], {}),
     (
