@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 
 from components.model.catalog import Isolation
+from components.model.cell import PlacedTenant
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class ServerArgs:
     # autoscale them; AWS autoscales replicas from the whole profile instead (ShardArgs,
     # SiloTenantArgs ``database``), with this number as its floor.
     read_replicas: int = 0
+    # The tenants on this server, whose isolation inside PostgreSQL the server applies.
+    tenants: tuple[PlacedTenant, ...] = ()
 
 
 def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[Any]:

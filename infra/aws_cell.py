@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.args import NetworkArgs
+from components.args import NetworkArgs, ServerArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.shard import Shard, ShardArgs
 from components.aws.silo import SiloTenant, SiloTenantArgs
-from components.model.blueprint import Blueprint
+from components.model.blueprint import Blueprint, ServerSpec
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
-from infra.servers import server_args
+from components.tier_server import TierServer
+from infra.servers import deploy_servers
 
 
 def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
@@ -40,25 +41,14 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
 
 def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
     network = _network(settings, blueprint)
-    connections: dict[str, Any] = {}
-    for spec in blueprint.servers:
-        args = server_args(spec, settings, network)
+
+    def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
         if spec.is_silo:
-            server: SiloTenant | Shard = SiloTenant(
+            return SiloTenant(
                 f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name, spec.database)
             )
-        else:
-            server = Shard(
-                f"shard-{spec.owner}",
-                ShardArgs(spec.owner, spec.tenant_ids, args, spec.key_name, spec.database),
-            )
-        for tenant_id in spec.tenant_ids:
-            connections[tenant_id] = {
-                "endpoint": server.endpoint,
-                "database": args.database_name,
-                "isolation": spec.isolation,
-                "shard": None if spec.is_silo else spec.owner,
-                # A reference to the managed secret, never the password itself.
-                "secret_arn": server.secret_arn,
-            }
-    return connections
+        return Shard(
+            f"shard-{spec.owner}", ShardArgs(spec.owner, args, spec.key_name, spec.database)
+        )
+
+    return deploy_servers(settings, blueprint, network, build)

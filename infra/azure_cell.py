@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure
 
-from components.args import NetworkArgs
+from components.args import NetworkArgs, ServerArgs
 from components.azure.flexible_server import CellFacts
 from components.azure.key import VaultRef
 from components.azure.network import PrivateNetwork, PrivateNetworkArgs
@@ -16,12 +16,13 @@ from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
 from components.azure.shard import Shard, ShardArgs
 from components.azure.silo import SiloTenant, SiloTenantArgs
 from components.azure.vault import KeyVault, KeyVaultArgs
-from components.model.blueprint import NAME_PREFIX, Blueprint
+from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
 from components.model.naming import physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
-from infra.servers import server_args
+from components.tier_server import TierServer
+from infra.servers import deploy_servers
 
 
 def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
@@ -141,25 +142,12 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
     cell = cell_facts(settings, blueprint, group, tags)
     # "The plan says why": the geo-backup decision is a stack output (and a tag on each server).
     pulumi.export("notes", {"geo_backup": cell.geo_backup.reason})
-    connections: dict[str, Any] = {}
-    for spec in blueprint.servers:
-        args = server_args(spec, settings, network)
+
+    def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
         if spec.is_silo:
-            server: SiloTenant | Shard = SiloTenant(
+            return SiloTenant(
                 f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name, cell)
             )
-        else:
-            server = Shard(
-                f"shard-{spec.owner}",
-                ShardArgs(spec.owner, spec.tenant_ids, args, spec.key_name, cell),
-            )
-        for tenant_id in spec.tenant_ids:
-            connections[tenant_id] = {
-                "endpoint": server.endpoint,
-                "database": args.database_name,
-                "isolation": spec.isolation,
-                "shard": None if spec.is_silo else spec.owner,
-                # A reference to the Key Vault secret, never the password itself.
-                "secret_ref": server.secret_uri,
-            }
-    return connections
+        return Shard(f"shard-{spec.owner}", ShardArgs(spec.owner, args, spec.key_name, cell))
+
+    return deploy_servers(settings, blueprint, network, build)

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.args import NetworkArgs
+from components.args import NetworkArgs, ServerArgs
 from components.gcp.cloudsql import CellFacts
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
 from components.gcp.service_agent import ServiceAgent, ServiceAgentArgs
 from components.gcp.shard import Shard, ShardArgs
 from components.gcp.silo import SiloTenant, SiloTenantArgs
-from components.model.blueprint import NAME_PREFIX, Blueprint
+from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
 from components.model.naming import physical_name
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
-from infra.servers import server_args
+from components.tier_server import TierServer
+from infra.servers import deploy_servers
 
 
 def _network(settings: StackSettings) -> NetworkArgs:
@@ -60,25 +61,12 @@ def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
 def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
     cell = cell_facts(settings, blueprint)
     network = _network(settings)
-    connections: dict[str, Any] = {}
-    for spec in blueprint.servers:
-        args = server_args(spec, settings, network)
+
+    def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
         if spec.is_silo:
-            server: SiloTenant | Shard = SiloTenant(
+            return SiloTenant(
                 f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name, cell)
             )
-        else:
-            server = Shard(
-                f"shard-{spec.owner}",
-                ShardArgs(spec.owner, spec.tenant_ids, args, spec.key_name, cell),
-            )
-        for tenant_id in spec.tenant_ids:
-            connections[tenant_id] = {
-                "endpoint": server.endpoint,
-                "database": args.database_name,
-                "isolation": spec.isolation,
-                "shard": None if spec.is_silo else spec.owner,
-                # A reference to the Secret Manager secret, never the password itself.
-                "secret_ref": server.secret_id,
-            }
-    return connections
+        return Shard(f"shard-{spec.owner}", ShardArgs(spec.owner, args, spec.key_name, cell))
+
+    return deploy_servers(settings, blueprint, network, build)

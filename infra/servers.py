@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from components.args import BackupArgs, NetworkArgs, ServerArgs
-from components.model.blueprint import ServerSpec
+from components.model.blueprint import Blueprint, ServerSpec
+from components.model.sqlplan import tenant_role
 from components.model.stack import StackSettings
+from components.tier_server import TierServer
 
 
 def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs) -> ServerArgs:
@@ -22,9 +27,44 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         max_capacity=database.max_capacity,
         high_availability=database.high_availability,
         maintenance_window=database.maintenance_window,
-        database_name=spec.owner.replace("-", "_") if spec.is_silo else "app",
+        # A silo tenant's database is the one its isolation plan owns (tenant_<id>).
+        database_name=tenant_role(spec.owner) if spec.is_silo else "app",
         protect=settings.cell.is_production,
         deletion_protection=settings.deletion_protection,
         storage_limit_gb=database.storage_limit_gb,
+        tenants=spec.tenants,
         read_replicas=database.min_read_replicas,
     )
+
+
+def connection_facts(
+    spec: ServerSpec, args: ServerArgs, server: TierServer, tenant_id: str
+) -> dict[str, Any]:
+    """What an app needs to reach one tenant's data: never a password, only where it lives."""
+    facts: dict[str, Any] = {
+        "endpoint": server.endpoint,
+        "database": args.database_name,
+        "isolation": spec.isolation,
+        "secret_ref": server.secret_ref,
+    }
+    if not spec.is_silo:
+        facts["shard"] = spec.owner
+    if spec.isolation == "bridge":
+        facts["schema"] = tenant_role(tenant_id)  # the tenant's schema (and login role)
+    return facts
+
+
+def deploy_servers(
+    settings: StackSettings,
+    blueprint: Blueprint,
+    network: NetworkArgs,
+    build: Callable[[ServerSpec, ServerArgs], TierServer],
+) -> dict[str, dict[str, Any]]:
+    """One server per silo tenant and per shard (``build`` is the cloud's); facts per tenant."""
+    connections: dict[str, dict[str, Any]] = {}
+    for spec in blueprint.servers:
+        args = server_args(spec, settings, network)
+        server = build(spec, args)
+        for tenant_id in spec.tenant_ids:
+            connections[tenant_id] = connection_facts(spec, args, server, tenant_id)
+    return connections

@@ -99,7 +99,11 @@ def test_retiering_a_pool_tenant_to_silo_creates_its_dedicated_resources_and_not
     assert mine and {c.action for c in mine} == {"create"}
     assert {"aws:rds/cluster:Cluster", "aws:kms/key:Key"} <= {c.type for c in mine}
     assert all(c.name.startswith(("silo-piedpiper-", "piedpiper-")) for c in mine)
-    assert _changes_outside(diff, "piedpiper") == []  # no other tenant, shard or cell change
+    # No other tenant or cell changes; the shard it leaves only drops it from its SQL plan
+    # (piedpiper's rows stay there, reported as an orphan, until migrated and removed by hand).
+    (shard_plan,) = _changes_outside(diff, "piedpiper")
+    assert shard_plan.owner == Owner("shard", "free-01") and shard_plan.action == "update"
+    assert set(shard_plan.keys) == {"planDigest", "tenants", "tenantSpecs"}
     (warning,) = diff.warnings
     assert warning.tenant == "piedpiper" and "must be migrated" in warning.message
     assert "pool" in warning.message and "silo" in warning.message
@@ -115,7 +119,8 @@ def test_retiering_a_pool_tenant_leaves_other_tenants_resources_untouched(
     others = _changes_outside(diff, "hooli")
     assert {c.owner for c in others} <= {Owner("shard", "free-01"), Owner("tier", "free")}
     assert all(c.action == "update" for c in others)
-    assert all(set(c.keys) <= {"tags", "metadata", "spec"} for c in others)
+    sql_plan = {"planDigest", "tenants", "tenantSpecs"}  # the shard's SQL plan drops hooli
+    assert all(set(c.keys) <= {"tags", "metadata", "spec"} | sql_plan for c in others)
     assert not diff.dangerous
 
 

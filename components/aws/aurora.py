@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,10 @@ import pulumi_aws as aws
 
 from components.args import ServerArgs
 from components.aws.key import KmsKey, KmsKeyArgs
+from components.aws.replica_autoscaling import replica_autoscaling
+from components.model.catalog import DatabaseProfile
 from components.model.naming import physical_name
+from components.tier_server import BuiltServer
 
 POSTGRES_PORT = 5432
 ENGINE = "aurora-postgresql"
@@ -66,6 +70,7 @@ class AuroraServer(pulumi.ComponentResource):
         self.secret_arn = cluster.master_user_secrets.apply(
             lambda secrets: secrets[0]["secret_arn"] if secrets else None
         )
+        self.admin_password = self._managed_password(server.region)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -73,6 +78,19 @@ class AuroraServer(pulumi.ComponentResource):
                 "secret_arn": self.secret_arn,
             }
         )
+
+    def _managed_password(self, region: str) -> pulumi.Output[str]:
+        """The RDS-managed master password, read from Secrets Manager at deploy time (secret)."""
+
+        def read(secret_arn: str | None) -> pulumi.Output[str]:
+            version = aws.secretsmanager.get_secret_version_output(
+                secret_id=secret_arn or "",
+                region=region,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            return version.secret_string.apply(lambda text: json.loads(text)["password"])
+
+        return pulumi.Output.secret(self.secret_arn.apply(read))
 
     @staticmethod
     def _cluster_inputs(server: ServerArgs, kms_key_arn: Any) -> dict[str, Any]:
@@ -185,9 +203,15 @@ class AuroraServer(pulumi.ComponentResource):
 
 
 def encrypted_aurora(
-    parent: pulumi.Resource, name: str, server: ServerArgs, key_alias: str, purpose: str
-) -> tuple[KmsKey, AuroraServer]:
-    """The CMK and the cluster it encrypts, as children of ``parent`` (a silo tenant or a shard)."""
+    parent: pulumi.Resource,
+    name: str,
+    server: ServerArgs,
+    key_alias: str,
+    purpose: str,
+    profile: DatabaseProfile | None = None,
+) -> BuiltServer:
+    """The CMK, the cluster it encrypts and its replica autoscaling (from the tier's
+    ``profile``), as children of ``parent`` (a silo tenant or a shard)."""
     key = KmsKey(
         f"{name}-key",
         KmsKeyArgs(
@@ -205,4 +229,14 @@ def encrypted_aurora(
         AuroraServerArgs(server=server, kms_key_arn=key.arn),
         pulumi.ResourceOptions(parent=parent),
     )
-    return key, database
+    replica_autoscaling(
+        parent, name, database.cluster_identifier, server.region, server.tags, profile
+    )
+    return BuiltServer(
+        endpoint=database.endpoint,
+        secret_ref=database.secret_arn,
+        key_ref=key.arn,
+        admin_user=ADMIN_USER,
+        admin_password=database.admin_password,
+        ready=database,
+    )

@@ -1,7 +1,7 @@
 """AWS bridge and pool tiers: a shared Aurora cluster (shard) with one CMK per shard.
 
-Bridge and pool differ only inside PostgreSQL (schemas vs row-level security);
-the server they share is built here for both.
+Bridge and pool differ only inside PostgreSQL (schemas vs row-level security, see
+components/model/sqlplan.py); the server they share is built here for both.
 """
 
 from __future__ import annotations
@@ -12,37 +12,22 @@ import pulumi
 
 from components.args import ServerArgs
 from components.aws.aurora import encrypted_aurora
-from components.aws.replica_autoscaling import replica_autoscaling
 from components.model.catalog import DatabaseProfile
+from components.tier_server import TierServer
 
 
 @dataclass(frozen=True)
 class ShardArgs:
     shard: str
-    tenant_ids: tuple[str, ...]
     server: ServerArgs
     key_alias: str
     # Read replicas, their CPU target and scale windows; None: no replica autoscaling.
     database: DatabaseProfile | None = None
 
 
-class Shard(pulumi.ComponentResource):
-    endpoint: pulumi.Output[str]
-    secret_arn: pulumi.Output[str | None]
-    key_arn: pulumi.Output[str]
-
+class Shard(TierServer):
     def __init__(self, name: str, args: ShardArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tenancy:aws:Shard", name, None, opts)
-        server = args.server
-        key, database = encrypted_aurora(
-            self, name, server, args.key_alias, f"{server.isolation} shard {args.shard}"
-        )
-        replica_autoscaling(
-            self, name, database.cluster_identifier, server.region, server.tags, args.database
-        )
-        self.endpoint = database.endpoint
-        self.secret_arn = database.secret_arn
-        self.key_arn = key.arn
-        self.register_outputs(
-            {"endpoint": self.endpoint, "secret_arn": self.secret_arn, "key_arn": self.key_arn}
-        )
+        purpose = f"{args.server.isolation} shard {args.shard}"
+        built = encrypted_aurora(self, name, args.server, args.key_alias, purpose, args.database)
+        self._complete(name, args.server, built)

@@ -8,8 +8,8 @@ import pulumi
 
 from components.args import ServerArgs
 from components.aws.aurora import encrypted_aurora
-from components.aws.replica_autoscaling import replica_autoscaling
 from components.model.catalog import DatabaseProfile
+from components.tier_server import TierServer
 
 
 @dataclass(frozen=True)
@@ -21,23 +21,9 @@ class SiloTenantArgs:
     database: DatabaseProfile | None = None
 
 
-class SiloTenant(pulumi.ComponentResource):
-    endpoint: pulumi.Output[str]
-    secret_arn: pulumi.Output[str | None]
-    key_arn: pulumi.Output[str]
-
+class SiloTenant(TierServer):
     def __init__(self, name: str, args: SiloTenantArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tenancy:aws:SiloTenant", name, None, opts)
-        server = args.server
-        key, database = encrypted_aurora(
-            self, name, server, args.key_alias, f"silo tenant {args.tenant_id}"
-        )
-        replica_autoscaling(
-            self, name, database.cluster_identifier, server.region, server.tags, args.database
-        )
-        self.endpoint = database.endpoint
-        self.secret_arn = database.secret_arn
-        self.key_arn = key.arn
-        self.register_outputs(
-            {"endpoint": self.endpoint, "secret_arn": self.secret_arn, "key_arn": self.key_arn}
-        )
+        purpose = f"silo tenant {args.tenant_id}"
+        built = encrypted_aurora(self, name, args.server, args.key_alias, purpose, args.database)
+        self._complete(name, args.server, built)

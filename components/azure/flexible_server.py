@@ -16,6 +16,7 @@ from components.azure.server_guards import delete_lock, tls_parameters
 from components.model.naming import physical_name
 from components.model.regions import GeoBackupDecision
 from components.model.windows import window_start
+from components.tier_server import BuiltServer
 
 ADMIN_USER = "tenancy_admin"
 STORAGE_SIZE_GB = 32  # the smallest disk; auto-grow takes it from there
@@ -98,6 +99,7 @@ class FlexibleServer(pulumi.ComponentResource):
         self.server_id = flexible.id
         # The URI names the secret; it is not the password, so it need not stay secret.
         self.secret_uri = pulumi.Output.unsecret(secret.properties.secret_uri)
+        self.admin_password = pulumi.Output.secret(password.result)
         self.register_outputs(
             {"endpoint": self.endpoint, "server_id": self.server_id, "secret_uri": self.secret_uri}
         )
@@ -180,7 +182,7 @@ class CellFacts:
 
 def encrypted_flexible_server(
     parent: pulumi.Resource, name: str, server: ServerArgs, key_name: str, cell: CellFacts
-) -> tuple[VaultKey, FlexibleServer]:
+) -> BuiltServer:
     """The server's own key and identity, the server and its fixed read replicas (Azure
     cannot autoscale them), as children of ``parent``."""
     key = VaultKey(
@@ -229,4 +231,11 @@ def encrypted_flexible_server(
             ),
             pulumi.ResourceOptions(parent=parent, depends_on=[previous]),
         )
-    return key, database
+    return BuiltServer(
+        endpoint=database.endpoint,
+        secret_ref=database.secret_uri,
+        key_ref=key.key_uri,
+        admin_user=ADMIN_USER,
+        admin_password=database.admin_password,
+        ready=database,
+    )

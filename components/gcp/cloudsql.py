@@ -16,6 +16,7 @@ from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplica
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
 from components.model.naming import physical_name
 from components.model.windows import hh_mm_start, window_start
+from components.tier_server import BuiltServer
 
 ADMIN_USER = "tenancy_admin"
 DISK_SIZE_GB = 20  # the starting disk; auto-resize grows it up to the tier's limit
@@ -115,6 +116,7 @@ class CloudSqlServer(pulumi.ComponentResource):
         self.connection_name = instance.connection_name
         self.instance_name = instance.name
         self.secret_id = secret.secret_id
+        self.admin_password = pulumi.Output.secret(password.result)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -184,7 +186,7 @@ class CellFacts:
 
 def encrypted_cloudsql(
     parent: pulumi.Resource, name: str, server: ServerArgs, key_name: str, cell: CellFacts
-) -> tuple[CloudKmsKey, CloudSqlServer]:
+) -> BuiltServer:
     """The CMEK, the instance it encrypts and the server's fixed read replicas (Cloud SQL
     cannot autoscale them), as children of ``parent`` (a silo tenant or a shard)."""
     key = CloudKmsKey(
@@ -227,4 +229,11 @@ def encrypted_cloudsql(
             ),
             pulumi.ResourceOptions(parent=parent, depends_on=[previous]),
         )
-    return key, database
+    return BuiltServer(
+        endpoint=database.endpoint,
+        secret_ref=database.secret_id,
+        key_ref=key.key_id,
+        admin_user=ADMIN_USER,
+        admin_password=database.admin_password,
+        ready=database,
+    )

@@ -1,4 +1,4 @@
-"""GCP silo tier: one tenant, its own Cloud KMS key and its own Cloud SQL instance."""
+"""GCP silo tier: one tenant, its own Cloud KMS key, its own Cloud SQL instance."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pulumi
 
 from components.args import ServerArgs
 from components.gcp.cloudsql import CellFacts, encrypted_cloudsql
+from components.tier_server import TierServer
 
 
 @dataclass(frozen=True)
@@ -18,17 +19,8 @@ class SiloTenantArgs:
     cell: CellFacts
 
 
-class SiloTenant(pulumi.ComponentResource):
-    endpoint: pulumi.Output[str]
-    secret_id: pulumi.Output[str]
-    key_id: pulumi.Output[str]
-
+class SiloTenant(TierServer):
     def __init__(self, name: str, args: SiloTenantArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tenancy:gcp:SiloTenant", name, None, opts)
-        key, database = encrypted_cloudsql(self, name, args.server, args.key_name, args.cell)
-        self.endpoint = database.endpoint
-        self.secret_id = database.secret_id
-        self.key_id = key.key_id
-        self.register_outputs(
-            {"endpoint": self.endpoint, "secret_id": self.secret_id, "key_id": self.key_id}
-        )
+        built = encrypted_cloudsql(self, name, args.server, args.key_name, args.cell)
+        self._complete(name, args.server, built)

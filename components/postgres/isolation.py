@@ -23,6 +23,7 @@ import pulumi
 from psycopg.conninfo import make_conninfo
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+from components.args import depends_on_of
 from components.model.catalog import Isolation
 from components.model.cell import PlacedTenant
 from components.model.pooltables import (
@@ -195,7 +196,11 @@ class DatabaseIsolation(pulumi.ComponentResource):
         resource = _SqlPlanResource(
             f"{name}-sql",
             props,
-            pulumi.ResourceOptions(parent=self, additional_secret_outputs=["password"]),
+            # The SQL may only run once the whole server is up (instances, TLS parameters),
+            # which the caller expresses as this component's depends_on.
+            pulumi.ResourceOptions(
+                parent=self, depends_on=depends_on_of(opts), additional_secret_outputs=["password"]
+            ),
         )
         self.orphans = resource.orphans.apply(lambda names: list(names or []))
         self.register_outputs(

@@ -25,8 +25,10 @@ INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 PARAMS = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+ISOLATION_SQL = "pulumi-python:dynamic:Resource"  # a server's in-database isolation
 UNTAGGABLE = {
     ALIAS,
+    ISOLATION_SQL,  # lives inside PostgreSQL, not in the cloud: nothing to tag
     # Application Auto Scaling policies and scheduled actions take no tags (their target does).
     "aws:appautoscaling/policy:Policy",
     "aws:appautoscaling/scheduledAction:ScheduledAction",
@@ -293,7 +295,8 @@ def test_component_types_are_tenancy_aws(any_plan: Plan) -> None:
     types = {
         r["type"] for r in components if r["type"] != "pulumi:pulumi:Stack" and not _kubernetes(r)
     }
-    assert types and all(t.startswith("tenancy:aws:") for t in types)
+    # AWS components, plus the cloud-neutral in-database isolation of each server.
+    assert types and all(t.startswith(("tenancy:aws:", "tenancy:postgres:")) for t in types)
 
 
 def test_every_cloud_resource_is_parented_by_a_component(any_plan: Plan) -> None:
@@ -301,6 +304,9 @@ def test_every_cloud_resource_is_parented_by_a_component(any_plan: Plan) -> None
         if not resource["custom"] or _kubernetes(resource):
             continue
         parent = any_plan.by_urn[resource["parent"]]
+        if resource["type"] == ISOLATION_SQL:
+            assert parent["type"] == "tenancy:postgres:DatabaseIsolation", resource["urn"]
+            continue
         assert parent["type"].startswith("tenancy:aws:"), resource["urn"]
         # parent=self: the child's URN nests under its component's type.
         assert resource["urn"].split("::")[2].startswith(parent["urn"].split("::")[2] + "$")
@@ -359,10 +365,11 @@ def test_connection_facts_contain_no_password(any_plan: Plan) -> None:
             "database",
             "isolation",
             "shard",
-            "secret_arn",
+            "schema",
+            "secret_ref",
             "namespace",
         }
-        assert facts["secret_arn"].startswith("arn:aws:secretsmanager:")
+        assert facts["secret_ref"].startswith("arn:aws:secretsmanager:")
 
 
 def test_pool_and_bridge_tenants_share_their_shards_server(any_plan: Plan) -> None:
@@ -408,13 +415,28 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Plan:
     return Plan(plan_stack(DEV, catalog=catalog))
 
 
+SQL_PLAN_INPUTS = {"planDigest", "tenants", "tenantSpecs"}
+
+
+def _changed_inputs(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    keys = set(before["inputs"]) | set(after["inputs"])
+    return {key for key in keys if before["inputs"].get(key) != after["inputs"].get(key)}
+
+
 def test_adding_tenants_changes_no_existing_resource(dev: Plan, grown: Plan) -> None:
     changed = [
         urn
         for urn, resource in dev.by_urn.items()
         if urn not in grown.by_urn or grown.by_urn[urn] != resource
     ]
-    assert changed == []
+    # The one shared thing a new bridge/pool tenant changes is its shard's SQL plan (its
+    # role and schema join the server); nothing else of anyone else moves.
+    assert sorted(urn.rsplit("::", 1)[1] for urn in changed) == [
+        "shard-free-01-isolation-sql",
+        "shard-standard-01-isolation-sql",
+    ]
+    for urn in changed:
+        assert _changed_inputs(dev.by_urn[urn], grown.by_urn[urn]) == SQL_PLAN_INPUTS
     added = {r["urn"] for r in grown.resources} - set(dev.by_urn)
     assert added and all("zenith" in urn for urn in added)
 
@@ -439,6 +461,9 @@ def test_a_new_framework_on_a_shard_changes_only_its_compliance_tag(
             assert "pci" not in json.dumps(resource["inputs"])
             continue
         assert "shard-free-01" in urn, urn
+        if new["type"] == ISOLATION_SQL:  # xanadu's role joins the shard's SQL plan
+            assert _changed_inputs(resource, new) == SQL_PLAN_INPUTS
+            continue
         before_tags = dict(resource["inputs"].get("tags", {}))
         after_tags = dict(new["inputs"].get("tags", {}))
         assert before_tags.pop("tenancy:compliance") != after_tags.pop("tenancy:compliance")

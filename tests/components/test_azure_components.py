@@ -9,6 +9,7 @@ import pytest
 from planview import Plan, catalog_data, planned, write_catalog
 
 from components.model.regions import GEO_BACKUP_OFF_OUTSIDE_ZONE, GEO_BACKUP_ON
+from components.model.sqlplan import tenant_role
 from components.model.tags import TAG_KEYS, tag_key
 from infra.plan import plan_stack
 
@@ -189,7 +190,9 @@ def test_geo_backup_is_on_with_a_key_in_the_pair_region_when_the_pair_is_inside(
 def test_a_database_per_silo_tenant(any_plan: Plan) -> None:
     for tenant_id in any_plan.silo_ids():
         silo = any_plan.component("tenancy:azure:SiloTenant", f"silo-{tenant_id}")
-        assert any_plan.one_under(silo, DATABASE)["inputs"]["databaseName"] == tenant_id
+        # Named like the database its isolation plan owns, so the plan adopts it.
+        database = any_plan.one_under(silo, DATABASE)["inputs"]["databaseName"]
+        assert database == tenant_role(tenant_id)
 
 
 def test_prod_locks_and_protects_servers_keys_and_vault(prod: Plan) -> None:
@@ -239,4 +242,6 @@ def test_every_data_tier_resource_is_parented_by_a_azure_component(any_plan: Pla
     for resource in data_tier:
         if resource["custom"]:
             parent = any_plan.by_urn[resource["parent"]]
-            assert parent["type"].startswith("tenancy:azure:"), resource["name"]
+            # The server's in-database isolation is the one cloud-neutral child.
+            allowed = ("tenancy:azure:", "tenancy:postgres:DatabaseIsolation")
+            assert parent["type"].startswith(allowed), resource["name"]

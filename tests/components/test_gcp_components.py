@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from planview import Plan, catalog_data, planned
 
+from components.model.sqlplan import tenant_role
 from components.model.tags import TAG_KEYS, tag_key
 
 DEV, PROD = "dev-gcp-us-central1", "prod-gcp-us-central1"
@@ -171,7 +172,9 @@ def test_both_deletion_protection_flags_everywhere_and_protect_in_prod(
 def test_a_database_per_silo_tenant(any_plan: Plan) -> None:
     for tenant_id in any_plan.silo_ids():
         silo = any_plan.component("tenancy:gcp:SiloTenant", f"silo-{tenant_id}")
-        assert any_plan.one_under(silo, DATABASE)["inputs"]["name"] == tenant_id
+        # Named like the database its isolation plan owns, so the plan adopts it.
+        database = any_plan.one_under(silo, DATABASE)["inputs"]["name"]
+        assert database == tenant_role(tenant_id)
 
 
 def test_credentials_live_in_secret_manager_replicated_only_inside_the_zone(
@@ -218,4 +221,6 @@ def test_every_data_tier_resource_is_parented_by_a_gcp_component(any_plan: Plan)
     for resource in data_tier:
         if resource["custom"]:
             parent = any_plan.by_urn[resource["parent"]]
-            assert parent["type"].startswith("tenancy:gcp:"), resource["name"]
+            # The server's in-database isolation is the one cloud-neutral child.
+            allowed = ("tenancy:gcp:", "tenancy:postgres:DatabaseIsolation")
+            assert parent["type"].startswith(allowed), resource["name"]

@@ -1,0 +1,75 @@
+"""What every cloud's silo tenant and shard have in common.
+
+A ``TierServer`` is one PostgreSQL server with its own key (built by the cloud's
+``encrypted_*`` function) plus the in-database isolation of the tenants on it.
+Subclasses in ``components/<cloud>/silo.py`` and ``shard.py`` only build the
+cloud's server; the outputs, and the SQL that isolates tenants inside the
+server, are the same on every cloud, so they live here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.args import ServerArgs
+from components.postgres.isolation import (
+    AdminConnectionArgs,
+    DatabaseIsolation,
+    DatabaseIsolationArgs,
+)
+
+# Silo tenants get their database from the isolation plan, so the admin connects to the
+# maintenance database; shards keep the pool tables / tenant schemas in the server's own.
+MAINTENANCE_DATABASE = "postgres"
+
+
+@dataclass(frozen=True)
+class BuiltServer:
+    """The facts a cloud's server hands back, named alike on every cloud."""
+
+    endpoint: Any  # Output[str]: private host name or IP
+    secret_ref: Any  # Output[str]: where the admin password lives (never the password)
+    key_ref: Any  # Output[str]: the customer-managed key
+    admin_user: str
+    admin_password: Any  # Output[str], secret: read from the cloud's secret store
+    ready: pulumi.Resource  # the server component: isolation waits for all of it
+
+
+class TierServer(pulumi.ComponentResource):
+    endpoint: pulumi.Output[str]
+    secret_ref: pulumi.Output[str]
+    key_ref: pulumi.Output[str]
+    isolation: DatabaseIsolation
+
+    def _complete(self, name: str, server: ServerArgs, built: BuiltServer) -> None:
+        """Isolate the server's tenants inside PostgreSQL, then publish the outputs."""
+        database = MAINTENANCE_DATABASE if server.isolation == "silo" else server.database_name
+        self.isolation = DatabaseIsolation(
+            f"{name}-isolation",
+            DatabaseIsolationArgs(
+                server=server.owner,
+                isolation=server.isolation,
+                tenants=server.tenants,
+                connection=AdminConnectionArgs(
+                    host=built.endpoint,
+                    username=built.admin_user,
+                    password=built.admin_password,
+                    database=database,
+                ),
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[built.ready]),
+        )
+        self.endpoint = built.endpoint
+        self.secret_ref = built.secret_ref
+        self.key_ref = built.key_ref
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "secret_ref": self.secret_ref,
+                "key_ref": self.key_ref,
+                "plan_digest": self.isolation.plan_digest,
+            }
+        )
