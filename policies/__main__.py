@@ -18,6 +18,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyComplianceFramework,
     PolicyConfigSchema,
     PolicyPack,
@@ -150,8 +151,8 @@ def _common(rule: Rule) -> dict[str, Any]:
     }
 
 
-def build_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    policies: list[ResourceValidationPolicy | StackValidationPolicy] = []
+def build_policies() -> list[Policy]:
+    policies: list[Policy] = []
     for rule in RULES:
         if rule.kind == "stack":
             policies.append(

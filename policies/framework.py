@@ -129,8 +129,11 @@ def is_unknown(value: Any) -> bool:
     return value is None or value == UNKNOWN
 
 
-def get(props: Mapping[str, Any], *path: str) -> Any:
-    """Nested lookup; None when any step is missing, UNKNOWN when a step is unknown."""
+def get(props: object, *path: str) -> Any:
+    """Nested lookup; None when any step is missing, UNKNOWN when a step is unknown.
+
+    ``props`` may be anything a previous lookup returned (None, UNKNOWN, a list ...):
+    only a mapping is stepped into."""
     value: Any = props
     for key in path:
         if type(value) is not dict:  # noqa: E721 - the hot path; plain dicts are the norm

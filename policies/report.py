@@ -56,13 +56,11 @@ def compliance_report(
                     for r in by_rule.get(rule.id, [])
                     if scopes.get(r.urn) is None or framework in (scopes.get(r.urn) or set())
                 ]
-                resources = sorted(
-                    (
-                        {"urn": r.urn, "outcome": r.outcome, "messages": list(r.messages)}
-                        for r in results
-                    ),
-                    key=lambda x: (_ORDER[x["outcome"]], x["urn"]),
-                )
+                rows: list[dict[str, Any]] = [
+                    {"urn": r.urn, "outcome": r.outcome, "messages": list(r.messages)}
+                    for r in results
+                ]
+                resources = sorted(rows, key=lambda x: (_ORDER[x["outcome"]], x["urn"]))
                 counts = {k: sum(1 for r in results if r.outcome == k) for k in _ORDER}
                 controls.setdefault(control, []).append(
                     {
@@ -75,7 +73,7 @@ def compliance_report(
                         "resources": resources,
                     }
                 )
-        control_rows = [
+        control_rows: list[dict[str, Any]] = [
             {
                 "control": control.id,
                 "title": control.title,

@@ -188,7 +188,8 @@ class AuroraServer(pulumi.ComponentResource):
             identifier=physical_name("aws.rds_instance", server.physical_name, str(ordinal + 1)),
             cluster_identifier=cluster.id,
             instance_class="db.serverless",
-            engine=ENGINE,
+            # The SDK types an instance's engine as the EngineType enum only (a cluster's takes a str).
+            engine=aws.rds.EngineType(ENGINE),
             engine_version=cluster.engine_version,
             availability_zone=zone,
             publicly_accessible=False,

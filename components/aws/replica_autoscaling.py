@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -16,6 +16,14 @@ from components.model.catalog import DatabaseProfile
 
 DIMENSION = "rds:cluster:ReadReplicaCount"
 READER_CPU_METRIC = "RDSReaderAverageCPUUtilization"
+
+
+class _Scope(TypedDict):
+    """The arguments that tie the target, its policy and its scheduled actions together."""
+
+    service_namespace: str
+    scalable_dimension: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class ReplicaAutoscaling(pulumi.ComponentResource):
     ):
         super().__init__("tenancy:aws:ReplicaAutoscaling", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        scope = {
+        scope: _Scope = {
             "service_namespace": "rds",
             "scalable_dimension": DIMENSION,
             "region": args.region,

@@ -48,6 +48,7 @@ class FlexibleServer(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     server_id: pulumi.Output[str]
     secret_uri: pulumi.Output[str]
+    admin_password: pulumi.Output[str]  # secret
     inputs: dict[str, Any]  # the Server's inputs but the password (read replicas copy them)
 
     def __init__(

@@ -69,25 +69,26 @@ class VaultKey(pulumi.ComponentResource):
         self, name: str, args: VaultKeyArgs, vault: VaultRef, identity_name: str
     ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         days = args.encryption.rotation_period_days
+        properties: azure.keyvault.KeyPropertiesArgsDict = {
+            "kty": "RSA",
+            "key_size": KEY_SIZE_BITS,
+            "key_ops": ["wrapKey", "unwrapKey"],
+            "attributes": {"enabled": True, "exportable": False},
+            "rotation_policy": {
+                "lifetime_actions": [
+                    {
+                        "action": {"type": azure.keyvault.KeyRotationPolicyActionType.ROTATE},
+                        "trigger": {"time_after_create": f"P{days}D"},
+                    }
+                ],
+            },
+        }
         key = azure.keyvault.Key(
             f"{name}-cmk",
             key_name=args.key_name,
             vault_name=vault.name,
             resource_group_name=vault.resource_group_name,
-            properties={
-                "kty": "RSA",
-                "key_size": KEY_SIZE_BITS,
-                "key_ops": ["wrapKey", "unwrapKey"],
-                "attributes": {"enabled": True, "exportable": False},
-                "rotation_policy": {
-                    "lifetime_actions": [
-                        {
-                            "action": {"type": "rotate"},
-                            "trigger": {"time_after_create": f"P{days}D"},
-                        }
-                    ],
-                },
-            },
+            properties=properties,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

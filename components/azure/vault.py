@@ -36,25 +36,26 @@ class KeyVault(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KeyVaultArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tenancy:azure:KeyVault", name, None, opts)
+        properties: azure.keyvault.VaultPropertiesArgsDict = {
+            "tenant_id": args.tenant_id,
+            "sku": {"family": "A", "name": azure.keyvault.SkuName.STANDARD},
+            "enable_rbac_authorization": True,
+            "enable_soft_delete": True,
+            "soft_delete_retention_in_days": SOFT_DELETE_RETENTION_DAYS,
+            "enable_purge_protection": True,
+            "enabled_for_deployment": False,
+            "enabled_for_disk_encryption": False,
+            "enabled_for_template_deployment": False,
+            "public_network_access": "Disabled",
+            # Flexible Server reaches its key as a trusted Microsoft service.
+            "network_acls": {"default_action": "Deny", "bypass": "AzureServices"},
+        }
         vault = azure.keyvault.Vault(
             f"{name}-vault",
             vault_name=args.name,
             resource_group_name=args.resource_group_name,
             location=args.location,
-            properties={
-                "tenant_id": args.tenant_id,
-                "sku": {"family": "A", "name": "standard"},
-                "enable_rbac_authorization": True,
-                "enable_soft_delete": True,
-                "soft_delete_retention_in_days": SOFT_DELETE_RETENTION_DAYS,
-                "enable_purge_protection": True,
-                "enabled_for_deployment": False,
-                "enabled_for_disk_encryption": False,
-                "enabled_for_template_deployment": False,
-                "public_network_access": "Disabled",
-                # Flexible Server reaches its key as a trusted Microsoft service.
-                "network_acls": {"default_action": "Deny", "bypass": "AzureServices"},
-            },
+            properties=properties,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

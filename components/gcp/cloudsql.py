@@ -49,7 +49,9 @@ class CloudSqlServer(pulumi.ComponentResource):
     connection_name: pulumi.Output[str]
     instance_name: pulumi.Output[str]
     secret_id: pulumi.Output[str]
-    settings: dict[str, Any]  # the instance's settings input (read replicas copy it)
+    admin_password: pulumi.Output[str]  # secret
+    # The instance's settings input (read replicas copy it).
+    settings: gcp.sql.DatabaseInstanceSettingsArgsDict
 
     def __init__(
         self, name: str, args: CloudSqlServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -127,7 +129,7 @@ class CloudSqlServer(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _settings(args: CloudSqlServerArgs) -> dict[str, Any]:
+    def _settings(args: CloudSqlServerArgs) -> gcp.sql.DatabaseInstanceSettingsArgsDict:
         server = args.server
         start = window_start(server.maintenance_window)
         return {

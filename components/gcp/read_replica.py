@@ -10,7 +10,6 @@ failover target.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,19 +19,19 @@ import pulumi_gcp as gcp
 from components.args import ServerArgs, depends_on_of
 from components.model.naming import physical_name
 
-# Primary-only settings: a replica inherits the primary's data, not its backup schedule.
-_PRIMARY_ONLY = ("backup_configuration", "retain_backups_on_delete", "availability_type")
 
-
-def replica_settings(primary: Mapping[str, Any]) -> dict[str, Any]:
+def replica_settings(
+    primary: gcp.sql.DatabaseInstanceSettingsArgsDict,
+) -> gcp.sql.DatabaseInstanceSettingsArgsDict:
     """The primary's settings (tier, disk, network, TLS, flags, labels, deletion
     protection, maintenance) as a replica accepts them."""
-    settings = {k: v for k, v in primary.items() if k not in _PRIMARY_ONLY}
-    return settings | {
-        "availability_type": "ZONAL",
-        # Cloud SQL rejects backups and PITR on a replica.
-        "backup_configuration": {"enabled": False},
-    }
+    settings = primary.copy()
+    # Primary-only settings: a replica inherits the primary's data, not its backup schedule.
+    settings.pop("retain_backups_on_delete", None)
+    settings["availability_type"] = "ZONAL"
+    # Cloud SQL rejects backups and PITR on a replica.
+    settings["backup_configuration"] = {"enabled": False}
+    return settings
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class CloudSqlReadReplicaArgs:
     project: str | None
     master_instance_name: Any  # Input[str]: the primary instance's name
     kms_key_id: Any  # Input[str]: the primary's CMEK (Cloud SQL requires the same region)
-    primary_settings: Mapping[str, Any]  # the primary's ``settings`` input
+    primary_settings: gcp.sql.DatabaseInstanceSettingsArgsDict  # the primary's ``settings`` input
 
 
 class CloudSqlReadReplica(pulumi.ComponentResource):

@@ -70,6 +70,19 @@ class TenantNamespace(pulumi.ComponentResource):
             opts=scoped,
         )
         limits = {"cpu": cpu(app.cpu_limit_millicores), "memory": memory(app.memory_limit_mib)}
+        limit_range: k8s.core.v1.LimitRangeSpecArgsDict = {
+            "limits": [
+                {
+                    "type": "Container",
+                    "default": limits,
+                    "default_request": {
+                        "cpu": cpu(app.cpu_request_millicores),
+                        "memory": memory(app.memory_request_mib),
+                    },
+                    "max": limits,
+                }
+            ]
+        }
         k8s.core.v1.LimitRange(
             f"{name}-limits",
             metadata={
@@ -77,19 +90,7 @@ class TenantNamespace(pulumi.ComponentResource):
                 "namespace": args.namespace,
                 "labels": dict(args.labels),
             },
-            spec={
-                "limits": [
-                    {
-                        "type": "Container",
-                        "default": limits,
-                        "defaultRequest": {
-                            "cpu": cpu(app.cpu_request_millicores),
-                            "memory": memory(app.memory_request_mib),
-                        },
-                        "max": limits,
-                    }
-                ]
-            },
+            spec=limit_range,
             opts=scoped,
         )
         self.name = namespace.metadata.apply(lambda meta: meta["name"])

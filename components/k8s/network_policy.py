@@ -32,7 +32,7 @@ class NamespaceNetworkPolicies(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         app = dict(args.app_selector)
 
-        def policy(suffix: str, spec: dict) -> None:
+        def policy(suffix: str, spec: k8s.networking.v1.NetworkPolicySpecArgsDict) -> None:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{suffix}",
                 metadata={"name": suffix, "namespace": args.namespace, "labels": dict(args.labels)},
@@ -41,18 +41,18 @@ class NamespaceNetworkPolicies(pulumi.ComponentResource):
             )
 
         # Selecting every pod with both policy types and no rules denies all traffic.
-        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+        policy("default-deny", {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]})
         policy(
             "allow-from-ingress",
             {
-                "podSelector": {"matchLabels": app},
-                "policyTypes": ["Ingress"],
+                "pod_selector": {"match_labels": app},
+                "policy_types": ["Ingress"],
                 "ingress": [
                     {
-                        "from": [
+                        "from_": [
                             {
-                                "namespaceSelector": {
-                                    "matchLabels": {
+                                "namespace_selector": {
+                                    "match_labels": {
                                         "kubernetes.io/metadata.name": args.ingress_namespace
                                     }
                                 }
@@ -66,18 +66,18 @@ class NamespaceNetworkPolicies(pulumi.ComponentResource):
         policy(
             "allow-dns",
             {
-                "podSelector": {},
-                "policyTypes": ["Egress"],
+                "pod_selector": {},
+                "policy_types": ["Egress"],
                 "egress": [
                     {
                         "to": [
                             {
-                                "namespaceSelector": {
-                                    "matchLabels": {
+                                "namespace_selector": {
+                                    "match_labels": {
                                         "kubernetes.io/metadata.name": args.dns_namespace
                                     }
                                 },
-                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                                "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
                             }
                         ],
                         "ports": [
@@ -91,11 +91,11 @@ class NamespaceNetworkPolicies(pulumi.ComponentResource):
         policy(
             "allow-database",
             {
-                "podSelector": {"matchLabels": app},
-                "policyTypes": ["Egress"],
+                "pod_selector": {"match_labels": app},
+                "policy_types": ["Egress"],
                 "egress": [
                     {
-                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in args.database_cidrs],
+                        "to": [{"ip_block": {"cidr": cidr}} for cidr in args.database_cidrs],
                         "ports": [{"protocol": "TCP", "port": args.database_port}],
                     }
                 ],

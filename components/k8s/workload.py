@@ -39,35 +39,38 @@ def selector(namespace: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": namespace}
 
 
-def _behavior(app: AppProfile) -> dict[str, Any]:
-    return {
+def _behavior(app: AppProfile) -> k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs:
+    # An Args object, not a dict: it serializes to the API's camelCase names by itself, so
+    # the same value also fits KEDA's untyped ScaledObject spec.
+    v2 = k8s.autoscaling.v2
+    return v2.HorizontalPodAutoscalerBehaviorArgs(
         # Scale up at once (Kubernetes' default rules); scale down slowly, as the tier says.
-        "scaleUp": {
-            "stabilizationWindowSeconds": 0,
-            "selectPolicy": "Max",
-            "policies": [
-                {"type": "Percent", "value": 100, "periodSeconds": 15},
-                {"type": "Pods", "value": 4, "periodSeconds": 15},
+        scale_up=v2.HPAScalingRulesArgs(
+            stabilization_window_seconds=0,
+            select_policy="Max",
+            policies=[
+                v2.HPAScalingPolicyArgs(type="Percent", value=100, period_seconds=15),
+                v2.HPAScalingPolicyArgs(type="Pods", value=4, period_seconds=15),
             ],
-        },
-        "scaleDown": {
-            "stabilizationWindowSeconds": app.scale_down_stabilization_seconds,
-            "selectPolicy": "Max",
-            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
-        },
-    }
+        ),
+        scale_down=v2.HPAScalingRulesArgs(
+            stabilization_window_seconds=app.scale_down_stabilization_seconds,
+            select_policy="Max",
+            policies=[v2.HPAScalingPolicyArgs(type="Percent", value=50, period_seconds=60)],
+        ),
+    )
 
 
-def _container_security() -> dict[str, Any]:
+def _container_security() -> k8s.core.v1.SecurityContextArgsDict:
     return {
-        "runAsNonRoot": True,
-        "runAsUser": RUN_AS,
-        "runAsGroup": RUN_AS,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
+        "run_as_non_root": True,
+        "run_as_user": RUN_AS,
+        "run_as_group": RUN_AS,
+        "allow_privilege_escalation": False,
+        "read_only_root_filesystem": True,
         "privileged": False,
         "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
+        "seccomp_profile": {"type": "RuntimeDefault"},
     }
 
 
@@ -80,7 +83,7 @@ class TenantWorkload(pulumi.ComponentResource):
         super().__init__("tenancy:k8s:TenantWorkload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = {**args.labels, **selector(args.namespace)}
-        meta = {"namespace": args.namespace, "labels": labels}
+        meta: k8s.meta.v1.ObjectMetaArgsDict = {"namespace": args.namespace, "labels": labels}
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={
@@ -105,7 +108,7 @@ class TenantWorkload(pulumi.ComponentResource):
                 "type": "ClusterIP",
                 "selector": selector(args.namespace),
                 "ports": [
-                    {"name": "http", "port": args.port, "targetPort": "http", "protocol": "TCP"}
+                    {"name": "http", "port": args.port, "target_port": "http", "protocol": "TCP"}
                 ],
             },
             opts=child,
@@ -116,10 +119,10 @@ class TenantWorkload(pulumi.ComponentResource):
                 f"{name}-pdb",
                 metadata={**meta, "name": APP_NAME},
                 spec={
-                    "minAvailable": args.app.pdb_min_available,
-                    "selector": {"matchLabels": selector(args.namespace)},
+                    "min_available": args.app.pdb_min_available,
+                    "selector": {"match_labels": selector(args.namespace)},
                     # A crash-looping pod must not block node drains.
-                    "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                    "unhealthy_pod_eviction_policy": "AlwaysAllow",
                 },
                 opts=child,
             )
@@ -127,35 +130,36 @@ class TenantWorkload(pulumi.ComponentResource):
         self.register_outputs({"service_account": self.service_account})
 
     @staticmethod
-    def _deployment_spec(args: TenantWorkloadArgs, labels: dict[str, str]) -> dict[str, Any]:
+    def _deployment_spec(
+        args: TenantWorkloadArgs, labels: dict[str, str]
+    ) -> k8s.apps.v1.DeploymentSpecArgsDict:
         app = args.app
-        probe = {"port": "http"}
-        spec: dict[str, Any] = {
-            "selector": {"matchLabels": selector(args.namespace)},
+        spec: k8s.apps.v1.DeploymentSpecArgsDict = {
+            "selector": {"match_labels": selector(args.namespace)},
             # One surge pod, none unavailable: the namespace quota reserves room for it.
             "strategy": {
                 "type": "RollingUpdate",
-                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+                "rolling_update": {"max_surge": 1, "max_unavailable": 0},
             },
-            "revisionHistoryLimit": 5,
+            "revision_history_limit": 5,
             "template": {
                 "metadata": {"labels": {**labels, **args.pod_labels}},
                 "spec": {
-                    "serviceAccountName": APP_NAME,
-                    "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": RUN_AS,
-                        "runAsGroup": RUN_AS,
-                        "fsGroup": RUN_AS,
-                        "seccompProfile": {"type": "RuntimeDefault"},
+                    "service_account_name": APP_NAME,
+                    "automount_service_account_token": False,
+                    "security_context": {
+                        "run_as_non_root": True,
+                        "run_as_user": RUN_AS,
+                        "run_as_group": RUN_AS,
+                        "fs_group": RUN_AS,
+                        "seccomp_profile": {"type": "RuntimeDefault"},
                     },
-                    "topologySpreadConstraints": [
+                    "topology_spread_constraints": [
                         {
-                            "maxSkew": 1,
-                            "topologyKey": "topology.kubernetes.io/zone",
-                            "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": selector(args.namespace)},
+                            "max_skew": 1,
+                            "topology_key": "topology.kubernetes.io/zone",
+                            "when_unsatisfiable": "ScheduleAnyway",
+                            "label_selector": {"match_labels": selector(args.namespace)},
                         }
                     ],
                     "containers": [
@@ -163,7 +167,7 @@ class TenantWorkload(pulumi.ComponentResource):
                             "name": APP_NAME,
                             "image": args.image,
                             "ports": [
-                                {"name": "http", "containerPort": args.port, "protocol": "TCP"}
+                                {"name": "http", "container_port": args.port, "protocol": "TCP"}
                             ],
                             "env": [{"name": k, "value": v} for k, v in sorted(args.env.items())],
                             "resources": {
@@ -176,27 +180,27 @@ class TenantWorkload(pulumi.ComponentResource):
                                     "memory": memory(app.memory_limit_mib),
                                 },
                             },
-                            "startupProbe": {
-                                "httpGet": {**probe, "path": args.readiness_path},
-                                "periodSeconds": 5,
-                                "failureThreshold": 30,
+                            "startup_probe": {
+                                "http_get": {"port": "http", "path": args.readiness_path},
+                                "period_seconds": 5,
+                                "failure_threshold": 30,
                             },
-                            "readinessProbe": {
-                                "httpGet": {**probe, "path": args.readiness_path},
-                                "periodSeconds": 10,
-                                "failureThreshold": 3,
+                            "readiness_probe": {
+                                "http_get": {"port": "http", "path": args.readiness_path},
+                                "period_seconds": 10,
+                                "failure_threshold": 3,
                             },
-                            "livenessProbe": {
-                                "httpGet": {**probe, "path": args.liveness_path},
-                                "periodSeconds": 20,
-                                "failureThreshold": 3,
+                            "liveness_probe": {
+                                "http_get": {"port": "http", "path": args.liveness_path},
+                                "period_seconds": 20,
+                                "failure_threshold": 3,
                             },
-                            "securityContext": _container_security(),
+                            "security_context": _container_security(),
                             # A read-only root filesystem still needs somewhere to write temp files.
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
                         }
                     ],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                    "volumes": [{"name": "tmp", "empty_dir": {"size_limit": "64Mi"}}],
                 },
             },
         }
@@ -209,34 +213,42 @@ class TenantWorkload(pulumi.ComponentResource):
         self,
         name: str,
         args: TenantWorkloadArgs,
-        meta: dict[str, Any],
+        meta: k8s.meta.v1.ObjectMetaArgsDict,
         deployment: k8s.apps.v1.Deployment,
     ) -> None:
         app = args.app
-        target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": APP_NAME}
+        # Args objects (not dicts) like _behavior's: the SDK's Args types take no dicts, and
+        # KEDA's scaleTargetRef has the same shape.
+        target = k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+            api_version="apps/v1", kind="Deployment", name=APP_NAME
+        )
         if not app.scale_windows:
+            v2 = k8s.autoscaling.v2
+            hpa = v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=target,
+                min_replicas=app.min_replicas,
+                max_replicas=app.max_replicas,
+                metrics=[
+                    v2.MetricSpecArgs(
+                        type="Resource",
+                        resource=v2.ResourceMetricSourceArgs(
+                            name=resource,
+                            target=v2.MetricTargetArgs(
+                                type="Utilization", average_utilization=value
+                            ),
+                        ),
+                    )
+                    for resource, value in (
+                        ("cpu", app.cpu_target),
+                        ("memory", app.memory_target),
+                    )
+                ],
+                behavior=_behavior(app),
+            )
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
                 metadata={**meta, "name": APP_NAME},
-                spec={
-                    "scaleTargetRef": target,
-                    "minReplicas": app.min_replicas,
-                    "maxReplicas": app.max_replicas,
-                    "metrics": [
-                        {
-                            "type": "Resource",
-                            "resource": {
-                                "name": resource,
-                                "target": {"type": "Utilization", "averageUtilization": value},
-                            },
-                        }
-                        for resource, value in (
-                            ("cpu", app.cpu_target),
-                            ("memory", app.memory_target),
-                        )
-                    ],
-                    "behavior": _behavior(app),
-                },
+                spec=hpa,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
             )
             return

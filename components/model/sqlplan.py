@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from psycopg import sql
-from psycopg.sql import Composable
+from psycopg.sql import SQL, Composed
 
 from . import sqlchecks as chk
 from .catalog import TENANT_ID_PATTERN, Catalog, Isolation
@@ -96,8 +96,9 @@ class TenantDb:
 class Statement:
     owner: str  # tenant id, or SHARED
     summary: str  # what it does, for humans ("create role tenant_acme")
-    sql: Composable
-    done: Composable  # one boolean: true when already in effect
+    # SQL or Composed, not any Composable: what psycopg's Connection.execute accepts.
+    sql: SQL | Composed
+    done: SQL | Composed  # one boolean: true when already in effect
     database: str | None = None  # run in this database; None = the connection's own
     transactional: bool = True  # CREATE DATABASE cannot run inside a transaction
 
@@ -148,7 +149,7 @@ def _int(value: int) -> sql.SQL:
 
 
 def _stmt(
-    owner: str, summary: str, text: str, done: sql.Composable, **parts: sql.Composable
+    owner: str, summary: str, text: str, done: sql.SQL | sql.Composed, **parts: sql.Composable
 ) -> Statement:
     return Statement(owner, summary, sql.SQL(text).format(**parts), done)
 

@@ -86,7 +86,8 @@ def _plan_from_props(props: dict[str, Any]) -> SqlPlan:
 
 
 def _conninfo(props: dict[str, Any]) -> str:
-    options = {"sslrootcert": props.get("sslrootcert")} if props.get("sslrootcert") else {}
+    sslrootcert = props.get("sslrootcert")
+    options: dict[str, str] = {"sslrootcert": sslrootcert} if sslrootcert else {}
     return make_conninfo(
         host=props["host"],
         port=int(props["port"]),

@@ -121,22 +121,21 @@ def _read_only_lock(mp: pytest.MonkeyPatch) -> None:
 def _escalating_containers(mp: pytest.MonkeyPatch) -> None:
     original = workload._container_security
     mp.setattr(
-        workload, "_container_security", lambda: {**original(), "allowPrivilegeEscalation": True}
+        workload, "_container_security", lambda: {**original(), "allow_privilege_escalation": True}
     )
 
 
 def _unbounded_hpa(mp: pytest.MonkeyPatch) -> None:
-    patch_resource(
-        mp,
-        k8s.autoscaling.v2.HorizontalPodAutoscaler,
-        lambda _n, kw: kw["spec"].update(maxReplicas=500),
-    )
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        kwargs["spec"].max_replicas = 500  # a HorizontalPodAutoscalerSpecArgs
+
+    patch_resource(mp, k8s.autoscaling.v2.HorizontalPodAutoscaler, change)
 
 
 def _no_default_deny(mp: pytest.MonkeyPatch) -> None:
     def change(_name: str, kwargs: dict[str, Any]) -> None:
         if kwargs["metadata"]["name"] == "default-deny":
-            kwargs["spec"] = {**kwargs["spec"], "policyTypes": ["Ingress"]}
+            kwargs["spec"] = {**kwargs["spec"], "policy_types": ["Ingress"]}
 
     patch_resource(mp, k8s.networking.v1.NetworkPolicy, change)
 
@@ -145,7 +144,7 @@ def _no_pdb(mp: pytest.MonkeyPatch) -> None:
     patch_resource(
         mp,
         k8s.policy.v1.PodDisruptionBudget,
-        lambda _n, kw: kw["spec"].update(selector={"matchLabels": {"app": "nothing"}}),
+        lambda _n, kw: kw["spec"].update(selector={"match_labels": {"app": "nothing"}}),
     )
 
 
