@@ -9,6 +9,7 @@ server, are the same on every cloud, so they live here once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,3 +74,19 @@ class TierServer(pulumi.ComponentResource):
                 "plan_digest": self.isolation.plan_digest,
             }
         )
+
+
+def one_replica_at_a_time(
+    parent: pulumi.Resource,
+    primary: pulumi.Resource,
+    count: int,
+    build: Callable[[int, pulumi.ResourceOptions], pulumi.Resource],
+) -> None:
+    """``count`` read replicas (numbered from 1), each created after the previous one.
+
+    The first waits for the whole primary. Azure and Cloud SQL both mark a source
+    server busy while a replica is created and reject concurrent operations on it.
+    """
+    previous = primary
+    for index in range(1, count + 1):
+        previous = build(index, pulumi.ResourceOptions(parent=parent, depends_on=[previous]))

@@ -16,7 +16,7 @@ from components.azure.server_guards import delete_lock, tls_parameters
 from components.model.naming import physical_name
 from components.model.regions import GeoBackupDecision
 from components.model.windows import window_start
-from components.tier_server import BuiltServer
+from components.tier_server import BuiltServer, one_replica_at_a_time
 
 ADMIN_USER = "tenancy_admin"
 STORAGE_SIZE_GB = 32  # the smallest disk; auto-grow takes it from there
@@ -215,11 +215,11 @@ def encrypted_flexible_server(
         ),
         pulumi.ResourceOptions(parent=parent),
     )
-    previous: pulumi.Resource = database
-    for index in range(1, server.read_replicas + 1):
-        # After the primary is complete, one replica at a time: the source server is busy
-        # ("Updating") while a replica is created, and concurrent operations on it fail.
-        previous = FlexibleReadReplica(
+    one_replica_at_a_time(
+        parent,
+        database,
+        server.read_replicas,
+        lambda index, opts: FlexibleReadReplica(
             f"{name}-replica-{index}",
             FlexibleReadReplicaArgs(
                 server=server,
@@ -230,8 +230,9 @@ def encrypted_flexible_server(
                 identity_id=key.identity_id,
                 primary_inputs=database.inputs,
             ),
-            pulumi.ResourceOptions(parent=parent, depends_on=[previous]),
-        )
+            opts,
+        ),
+    )
     return BuiltServer(
         endpoint=database.endpoint,
         secret_ref=database.secret_uri,

@@ -16,7 +16,7 @@ from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplica
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
 from components.model.naming import physical_name
 from components.model.windows import hh_mm_start, window_start
-from components.tier_server import BuiltServer
+from components.tier_server import BuiltServer, one_replica_at_a_time
 
 ADMIN_USER = "tenancy_admin"
 DISK_SIZE_GB = 20  # the starting disk; auto-resize grows it up to the tier's limit
@@ -215,11 +215,11 @@ def encrypted_cloudsql(
         ),
         pulumi.ResourceOptions(parent=parent),
     )
-    previous: pulumi.Resource = database
-    for index in range(1, server.read_replicas + 1):
-        # After the primary is complete, one replica at a time: Cloud SQL runs one
-        # operation per instance and rejects the rest while it is busy.
-        previous = CloudSqlReadReplica(
+    one_replica_at_a_time(
+        parent,
+        database,
+        server.read_replicas,
+        lambda index, opts: CloudSqlReadReplica(
             f"{name}-replica-{index}",
             CloudSqlReadReplicaArgs(
                 server=server,
@@ -229,8 +229,9 @@ def encrypted_cloudsql(
                 kms_key_id=key.key_id,
                 primary_settings=database.settings,
             ),
-            pulumi.ResourceOptions(parent=parent, depends_on=[previous]),
-        )
+            opts,
+        ),
+    )
     return BuiltServer(
         endpoint=database.endpoint,
         secret_ref=database.secret_id,
