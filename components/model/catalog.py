@@ -239,4 +239,8 @@ RETENTION_RANGE_DAYS: dict[Cloud, tuple[int, int]] = {
     "gcp": (1, 365),  # Cloud SQL retainedBackups (one backup a day)
 }
 
+# Read replicas one primary may have: Aurora 15 (autoscaled up to max_read_replicas);
+# Flexible Server 5 and Cloud SQL 10, where min_read_replicas is a fixed count.
+READ_REPLICA_LIMIT: dict[Cloud, int] = {"aws": 15, "azure": 5, "gcp": 10}
+
 DEFAULT_TENANTS_PER_SHARD: dict[Isolation, int] = {"pool": 100, "bridge": 25, "silo": 1}

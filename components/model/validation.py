@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .autoscaling import cron_problem, timezone_problem
 from .catalog import (
+    READ_REPLICA_LIMIT,
     RETENTION_RANGE_DAYS,
     TIER_NAME_PATTERN,
     AppProfile,
@@ -387,6 +388,16 @@ def _check_overrides(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> N
             (*loc, "tier"),
             f"backup retention {merged_db.backup_retention_days} days is outside what {tenant.cloud} allows [{low}, {high}]",
             f"use a tier (or override) with retention between {low} and {high} days on {tenant.cloud}",
+        )
+    # The replica count a cloud will actually create: Azure and GCP create min_read_replicas
+    # fixed replicas; a count the cloud refuses must fail here, not halfway through a deploy.
+    limit = READ_REPLICA_LIMIT[tenant.cloud]
+    replicas = merged_db.max_read_replicas if tenant.cloud == "aws" else merged_db.min_read_replicas
+    if replicas > limit:
+        report.add(
+            (*loc, "tier"),
+            f"tier {tenant.tier!r} asks for {replicas} read replicas; {tenant.cloud} allows at most {limit}",
+            f"lower the tier's read replicas to {limit} or fewer, or place the tenant on another tier",
         )
 
 

@@ -213,6 +213,28 @@ RULES: list[tuple[str, Mutation, str, str]] = [
         "outside what azure allows [7, 35]",
     ),
     (
+        "azure read replicas beyond the five a server may have",
+        _both(
+            _set("tiers.free.database.min_read_replicas", 6),
+            _set("tiers.free.database.max_read_replicas", 6),
+            _set("tenants.2.cloud", "azure"),
+            _set("tenants.2.region", "westeurope"),
+        ),
+        "tenants[2].tier",
+        "azure allows at most 5",
+    ),
+    (
+        "gcp read replicas beyond the ten an instance may have",
+        _both(
+            _set("tiers.free.database.min_read_replicas", 11),
+            _set("tiers.free.database.max_read_replicas", 11),
+            _set("tenants.2.cloud", "gcp"),
+            _set("tenants.2.region", "europe-west3"),
+        ),
+        "tenants[2].tier",
+        "gcp allows at most 10",
+    ),
+    (
         "override beyond the tier's max replicas",
         _set("tenants.0.overrides", {"app": {"max_replicas": 51}}),
         "tenants[0].overrides.app.max_replicas",
