@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from components.model.errors import InputError, Issue
+from infra.files import read_json, write_output
 from policies.offline import Evaluation, PlanError, evaluate
 from policies.report import compliance_markdown, compliance_report, findings_text
 from policies.sarif import sarif_log
@@ -23,8 +24,7 @@ EXIT_OK, EXIT_FINDINGS = 0, 1
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(output, text)
     else:
         sys.stdout.write(text)
 
@@ -61,25 +61,7 @@ def _artifact(stack: str) -> str:
 
 
 def read_plan(path: str) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise InputError([Issue(path, "", f"cannot read the plan: {reason}", _PLAN_HINT)]) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            [
-                Issue(
-                    path,
-                    "",
-                    f"not JSON: {error.msg} at line {error.lineno}",
-                    _PLAN_HINT,
-                    error.lineno,
-                )
-            ]
-        ) from None
+    return read_json(path, _PLAN_HINT)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from components.model.errors import InputError, Issue
+from components.model.errors import InputError
+from infra.files import write_output
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -31,22 +32,6 @@ def _progress(stack: str):  # type: ignore[no-untyped-def]
     return report
 
 
-def _write(path: str | None, text: str) -> None:
-    if not path:
-        return
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise InputError(
-            [
-                Issue(
-                    path, "", f"cannot write the output: {error.strerror}", "choose a writable path"
-                )
-            ]
-        ) from None
-
-
 def _plan_one(
     stack: str, args: argparse.Namespace, json_path: str | None, md_path: str | None
 ) -> dict[str, Any]:
@@ -55,8 +40,8 @@ def _plan_one(
     print(f"planning {stack} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     plan = plan_stack(stack, catalog=args.catalog, evaluate=_evaluator(), progress=_progress(stack))
-    _write(json_path, json.dumps(plan, indent=2, sort_keys=False) + "\n")
-    _write(md_path, markdown_summary(plan))
+    write_output(json_path, json.dumps(plan, indent=2, sort_keys=False) + "\n")
+    write_output(md_path, markdown_summary(plan))
     print(text_summary(plan, time.perf_counter() - started))
     return plan
 
@@ -92,7 +77,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = catalog_json_schema_text()
     if args.output:
-        _write(args.output, text)
+        write_output(args.output, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -22,16 +22,14 @@ import sys
 from pathlib import Path
 
 import psycopg
-import yaml
 
+from components.model.catalog import Catalog
 from components.model.cell import parse_stack_name
 from components.model.errors import InputError
 from components.model.sqlplan import SqlPlan, cell_servers, plan_for_server
-from components.model.validation import parse_catalog
 from components.postgres.apply import ApplyError, ApplyReport, apply_plan, describe
-
-STACKS_DIR = Path("stacks")
-DEFAULT_CATALOG = STACKS_DIR / "tenants.yaml"
+from infra import program
+from infra.stackfiles import known_stacks, read_stack_config
 
 
 class UsageError(Exception):
@@ -71,16 +69,14 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _catalog_path(stack: str, given: Path | None) -> Path:
+def _catalog(stack: str, given: Path | None) -> Catalog:
     """--catalog, else ``tenancy:catalog`` of stacks/Pulumi.<stack>.yaml, else stacks/tenants.yaml."""
     if given is not None:
-        return given
-    stack_file = STACKS_DIR / f"Pulumi.{stack}.yaml"
-    if stack_file.exists():
-        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-        if config.get("tenancy:catalog"):
-            return STACKS_DIR / str(config["tenancy:catalog"])
-    return DEFAULT_CATALOG
+        return program.read_catalog(str(given.resolve()))
+    path = "tenants.yaml"
+    if stack in known_stacks():  # a cell without a stack file still has its catalog slice
+        path = str(read_stack_config(stack).get("tenancy:catalog") or path)
+    return program.read_catalog(path)
 
 
 def _plans(args: argparse.Namespace) -> list[SqlPlan]:
@@ -89,12 +85,7 @@ def _plans(args: argparse.Namespace) -> list[SqlPlan]:
         raise UsageError(
             f"--stack {args.stack!r} is not a cell name <env>-<aws|azure|gcp>-<region>"
         )
-    path = _catalog_path(args.stack, args.catalog)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise UsageError(f"cannot read catalog {path}: {error.strerror}") from error
-    servers = cell_servers(parse_catalog(text, str(path)), cell)
+    servers = cell_servers(_catalog(args.stack, args.catalog), cell)
     if args.shard is not None:
         if args.shard not in servers:
             known = ", ".join(servers) or "none"

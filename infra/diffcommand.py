@@ -12,15 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from components.model.errors import InputError, Issue
+from infra.files import write_output
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
 WAVES_FILE = Path(__file__).resolve().parent.parent / ".github" / "deploy-waves.yaml"
-
-
-def _write(path: str | None, text: str) -> None:
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text, encoding="utf-8")
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -40,9 +35,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         )
     diff = diff_plans(base, head)
     limit = args.limit if args.limit > 0 else None
-    _write(args.markdown, render(diff, limit=limit))
-    _write(args.summary, render(diff, limit=None))
-    _write(args.json, json.dumps(diff.to_json(), indent=2) + "\n")
+    write_output(args.markdown, render(diff, limit=limit))
+    write_output(args.summary, render(diff, limit=None))
+    write_output(args.json, json.dumps(diff.to_json(), indent=2) + "\n")
     print(render(diff).splitlines()[0])
     return EXIT_FINDINGS if diff.dangerous else EXIT_OK
 

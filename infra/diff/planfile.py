@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from components.model.errors import InputError, Issue
+from infra.files import read_json
 
 HINT = "give a file written by `tenancy plan STACK --json F`"
 _RESOURCE_FIELDS: dict[str, tuple[type, ...]] = {
@@ -98,15 +97,4 @@ def validate_plan(data: Any, file: str) -> dict[str, Any]:
 
 
 def load_plan(path: str) -> dict[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise InputError([Issue(path, "", f"cannot read the plan: {reason}", HINT)]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            [Issue(path, "", f"not JSON: {error.msg}", HINT, line=error.lineno)]
-        ) from None
-    return validate_plan(data, path)
+    return validate_plan(read_json(path, HINT), path)
