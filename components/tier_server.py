@@ -37,12 +37,18 @@ class BuiltServer:
     admin_user: str
     admin_password: Any  # Output[str], secret: read from the cloud's secret store
     ready: pulumi.Resource  # the server component: isolation waits for all of it
+    # Output[str]: the server as its cloud's database IAM names it, what a silo tenant's
+    # identity is granted on: Aurora's rds-db ARN up to the cluster resource id
+    # (arn:aws:rds-db:<region>:<account>:dbuser:<cluster-resource-id>), Cloud SQL's
+    # projects/<project>/instances/<name>, Flexible Server's ARM id.
+    iam_resource: Any
 
 
 class TierServer(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     secret_ref: pulumi.Output[str]
     key_ref: pulumi.Output[str]
+    iam_resource: pulumi.Output[str]
     isolation: DatabaseIsolation
 
     def _complete(self, name: str, server: ServerArgs, built: BuiltServer) -> None:
@@ -66,6 +72,7 @@ class TierServer(pulumi.ComponentResource):
         self.endpoint = built.endpoint
         self.secret_ref = built.secret_ref
         self.key_ref = built.key_ref
+        self.iam_resource = built.iam_resource
         self.register_outputs(
             {
                 "endpoint": self.endpoint,

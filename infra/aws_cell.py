@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from components.args import NetworkArgs, ServerArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.shard import Shard, ShardArgs
@@ -12,7 +10,7 @@ from components.model.blueprint import Blueprint, ServerSpec
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
 from components.tier_server import TierServer
-from infra.servers import deploy_servers
+from infra.servers import DeployedServers, deploy_servers
 
 
 def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
@@ -39,7 +37,7 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
     return network.network
 
 
-def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
+def deploy(settings: StackSettings, blueprint: Blueprint) -> DeployedServers:
     network = _network(settings, blueprint)
 
     def build(spec: ServerSpec, args: ServerArgs) -> TierServer:

@@ -22,7 +22,7 @@ from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
 from components.tier_server import TierServer
-from infra.servers import deploy_servers
+from infra.servers import DeployedServers, deploy_servers
 
 
 def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
@@ -135,7 +135,7 @@ def cell_facts(
     )
 
 
-def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
+def deploy(settings: StackSettings, blueprint: Blueprint) -> DeployedServers:
     tags = _cell_tags(settings, blueprint)
     group = _resource_group(settings, tags)
     network = _network(settings, group, tags)

@@ -3,8 +3,6 @@ per silo tenant and per shard."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from components.args import NetworkArgs, ServerArgs
 from components.gcp.cloudsql import CellFacts
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
@@ -16,7 +14,7 @@ from components.model.naming import physical_name
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
 from components.tier_server import TierServer
-from infra.servers import deploy_servers
+from infra.servers import DeployedServers, deploy_servers
 
 
 def _network(settings: StackSettings) -> NetworkArgs:
@@ -58,7 +56,7 @@ def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
     )
 
 
-def deploy(settings: StackSettings, blueprint: Blueprint) -> dict[str, Any]:
+def deploy(settings: StackSettings, blueprint: Blueprint) -> DeployedServers:
     cell = cell_facts(settings, blueprint)
     network = _network(settings)
 

@@ -8,6 +8,7 @@ a tier namespace is scaled to 0 only when every tenant in it is suspended.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -20,10 +21,13 @@ from components.k8s.workload import APP_NAME, TenantWorkload, TenantWorkloadArgs
 from components.model.appconfig import AppSettings
 from components.model.blueprint import NAME_PREFIX, Blueprint
 from components.model.errors import InputError, Issue
+from components.model.identity_egress import identity_egress
 from components.model.naming import physical_name
+from components.model.sqlplan import tenant_role
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
 from components.model.workloads import WorkloadSpec, cell_workloads, needs_keda
+from components.tier_server import TierServer
 
 DATABASE_PORT = 5432  # PostgreSQL on every cloud
 
@@ -44,8 +48,15 @@ def _missing(settings: StackSettings, key: str, hint: str) -> InputError:
 class _Identities:
     """Creates the cloud identity of a silo workload; returns ServiceAccount annotations + pod labels."""
 
-    def __init__(self, settings: StackSettings, blueprint: Blueprint, app: AppSettings):
+    def __init__(
+        self,
+        settings: StackSettings,
+        blueprint: Blueprint,
+        app: AppSettings,
+        servers: Mapping[str, TierServer],
+    ):
         self.settings, self.blueprint, self.app = settings, blueprint, app
+        self.servers = servers  # silo tenant -> its own server
         self._azure_group: Any = None
 
     def _tags(self, spec: WorkloadSpec) -> dict[str, str]:
@@ -63,6 +74,7 @@ class _Identities:
     def __call__(self, spec: WorkloadSpec) -> tuple[dict[str, Any], dict[str, str]]:
         cloud = self.settings.cell.cloud
         env = self.settings.cell.environment
+        server = self.servers[spec.owner].iam_resource
         if cloud == "aws":
             from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
 
@@ -78,6 +90,8 @@ class _Identities:
                     namespace=spec.namespace,
                     service_account=APP_NAME,
                     tags=self._tags(spec),
+                    # The SQL plan's login role of the tenant, on its own cluster only.
+                    db_user_arn=pulumi.Output.concat(server, "/", tenant_role(spec.owner)),
                 ),
             )
             return {"eks.amazonaws.com/role-arn": role.arn}, {}
@@ -114,6 +128,7 @@ class _Identities:
                     namespace=spec.namespace,
                     service_account=APP_NAME,
                     tags=self._tags(spec),
+                    database_server_id=server,
                 ),
             )
             return (
@@ -141,12 +156,19 @@ class _Identities:
                 project=self.settings.gcp_project,
                 namespace=spec.namespace,
                 service_account=APP_NAME,
+                instance=server,
             ),
         )
         return {"iam.gke.io/gcp-service-account": account.email}, {}
 
 
-def deploy(settings: StackSettings, blueprint: Blueprint, app: AppSettings) -> dict[str, Any]:
+def deploy(
+    settings: StackSettings,
+    blueprint: Blueprint,
+    app: AppSettings,
+    servers: Mapping[str, TierServer],
+) -> dict[str, Any]:
+    """``servers``: each silo tenant's own server (from the cloud cell), for its identity's grants."""
     workloads = cell_workloads(blueprint)
     if not workloads:
         return {}
@@ -159,7 +181,11 @@ def deploy(settings: StackSettings, blueprint: Blueprint, app: AppSettings) -> d
     )
     on_cluster = pulumi.ResourceOptions(provider=provider)
     keda = Keda("keda", KedaArgs(), on_cluster) if needs_keda(workloads) else None
-    identities = _Identities(settings, blueprint, app)
+    identities = _Identities(settings, blueprint, app, servers)
+    # Silo pods may reach their cloud's token endpoint; nothing else has a workload identity.
+    identity_rules = identity_egress(
+        settings.cell.cloud, app.identity_endpoint_cidrs, app.database_cidrs
+    )
     namespaces: dict[str, Any] = {}
     for spec in workloads:
         labels = spec.labels()
@@ -179,6 +205,7 @@ def deploy(settings: StackSettings, blueprint: Blueprint, app: AppSettings) -> d
                 database_port=DATABASE_PORT,
                 database_cidrs=app.database_cidrs,
                 ingress_namespace=app.ingress_namespace,
+                identity_egress=identity_rules if spec.is_silo else (),
             ),
             in_namespace,
         )

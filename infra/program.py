@@ -97,10 +97,12 @@ def run() -> None:
 def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
     # Imported by name so a cell loads only its own cloud's (large) SDK.
     cloud_cell = importlib.import_module(f"infra.{settings.cell.cloud}_cell")
-    connections = cloud_cell.deploy(settings, blueprint)
+    deployed = cloud_cell.deploy(settings, blueprint)
+    connections = deployed.connections
     from infra import k8s_cell  # after the cloud cell: Kubernetes is the same on every cloud
 
-    namespaces = k8s_cell.deploy(settings, blueprint, settings.app)
+    # Silo identities are granted on their own server: the cloud cell hands its facts on.
+    namespaces = k8s_cell.deploy(settings, blueprint, settings.app, deployed.silo_servers)
     for tenant_id, namespace in namespaces.items():
         if tenant_id in connections:
             connections[tenant_id]["namespace"] = namespace

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from components.args import BackupArgs, NetworkArgs, ServerArgs
@@ -54,17 +55,28 @@ def connection_facts(
     return facts
 
 
+@dataclass(frozen=True)
+class DeployedServers:
+    """What a cloud cell's deploy hands on, per tenant."""
+
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)  # the stack output
+    # Silo tenants: their own server, whose facts (``iam_resource``) their workload identity needs.
+    silo_servers: dict[str, TierServer] = field(default_factory=dict)
+
+
 def deploy_servers(
     settings: StackSettings,
     blueprint: Blueprint,
     network: NetworkArgs,
     build: Callable[[ServerSpec, ServerArgs], TierServer],
-) -> dict[str, dict[str, Any]]:
+) -> DeployedServers:
     """One server per silo tenant and per shard (``build`` is the cloud's); facts per tenant."""
-    connections: dict[str, dict[str, Any]] = {}
+    deployed = DeployedServers()
     for spec in blueprint.servers:
         args = server_args(spec, settings, network)
         server = build(spec, args)
+        if spec.is_silo:
+            deployed.silo_servers[spec.owner] = server
         for tenant_id in spec.tenant_ids:
-            connections[tenant_id] = connection_facts(spec, args, server, tenant_id)
-    return connections
+            deployed.connections[tenant_id] = connection_facts(spec, args, server, tenant_id)
+    return deployed

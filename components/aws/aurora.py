@@ -23,6 +23,14 @@ ENGINE_VERSIONS = {15: "15.10", 16: "16.6"}
 ADMIN_USER = "tenancy_admin"
 
 
+def db_user_arn_prefix(cluster_arn: str, cluster_resource_id: str) -> str:
+    """``arn:<partition>:rds:<region>:<account>:cluster:<name>`` + ``cluster-ABC`` ->
+    ``arn:<partition>:rds-db:<region>:<account>:dbuser:cluster-ABC`` (IAM auth's resource;
+    append ``/<db user>``)."""
+    _arn, partition, _rds, region, account, *_rest = cluster_arn.split(":")
+    return f"arn:{partition}:rds-db:{region}:{account}:dbuser:{cluster_resource_id}"
+
+
 @dataclass(frozen=True)
 class AuroraServerArgs:
     server: ServerArgs
@@ -34,6 +42,8 @@ class AuroraServer(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     secret_arn: pulumi.Output[str | None]
     cluster_identifier: pulumi.Output[str]
+    cluster_resource_id: pulumi.Output[str]
+    db_user_arn_prefix: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: AuroraServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -66,6 +76,10 @@ class AuroraServer(pulumi.ComponentResource):
         self.endpoint = cluster.endpoint
         self.reader_endpoint = cluster.reader_endpoint
         self.cluster_identifier = cluster.cluster_identifier
+        self.cluster_resource_id = cluster.cluster_resource_id
+        self.db_user_arn_prefix = pulumi.Output.all(cluster.arn, cluster.cluster_resource_id).apply(
+            lambda facts: db_user_arn_prefix(facts[0], facts[1])
+        )
         # RDS keeps the managed master password in Secrets Manager, encrypted with our CMK.
         self.secret_arn = cluster.master_user_secrets.apply(
             lambda secrets: secrets[0]["secret_arn"] if secrets else None
@@ -240,4 +254,5 @@ def encrypted_aurora(
         admin_user=ADMIN_USER,
         admin_password=database.admin_password,
         ready=database,
+        iam_resource=database.db_user_arn_prefix,
     )

@@ -1,10 +1,15 @@
-"""IRSA: an IAM role that exactly one Kubernetes ServiceAccount may assume (silo tenants)."""
+"""IRSA: an IAM role that exactly one Kubernetes ServiceAccount may assume (silo tenants),
+allowed exactly ``rds-db:connect`` as the tenant's own database user on its own cluster.
+
+The pod reaches STS through the cell's STS interface VPC endpoint (see
+``components/model/identity_egress.py``): the cell must have one."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -40,6 +45,24 @@ def trust_policy(provider_arn: str, namespace: str, service_account: str) -> str
     )
 
 
+def db_connect_policy(db_user_arn: str) -> str:
+    """IAM database authentication as one database user, nothing else."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ConnectAsTheTenantsOwnDatabaseUser",
+                    "Effect": "Allow",
+                    "Action": "rds-db:connect",
+                    "Resource": db_user_arn,
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
 @dataclass(frozen=True)
 class IrsaRoleArgs:
     role_name: str  # physical name, from the naming module
@@ -47,6 +70,8 @@ class IrsaRoleArgs:
     namespace: str
     service_account: str
     tags: Mapping[str, str]
+    # Input[str]: arn:aws:rds-db:<region>:<account>:dbuser:<cluster-resource-id>/<db user>
+    db_user_arn: Any
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -63,6 +88,13 @@ class IrsaRole(pulumi.ComponentResource):
             ),
             max_session_duration=3600,
             tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-db-connect",
+            name="rds-db-connect",
+            role=role.name,
+            policy=pulumi.Output.from_input(args.db_user_arn).apply(db_connect_policy),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = role.arn

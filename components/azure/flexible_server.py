@@ -240,4 +240,5 @@ def encrypted_flexible_server(
         admin_user=ADMIN_USER,
         admin_password=database.admin_password,
         ready=database,
+        iam_resource=database.server_id,
     )

@@ -48,6 +48,7 @@ class CloudSqlServer(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     connection_name: pulumi.Output[str]
     instance_name: pulumi.Output[str]
+    iam_resource: pulumi.Output[str]
     secret_id: pulumi.Output[str]
     admin_password: pulumi.Output[str]  # secret
     # The instance's settings input (read replicas copy it).
@@ -117,6 +118,10 @@ class CloudSqlServer(pulumi.ComponentResource):
         self.endpoint = instance.private_ip_address
         self.connection_name = instance.connection_name
         self.instance_name = instance.name
+        # The instance as IAM conditions name it (resource.name).
+        self.iam_resource = pulumi.Output.concat(
+            "projects/", instance.project, "/instances/", instance.name
+        )
         self.secret_id = secret.secret_id
         self.admin_password = pulumi.Output.secret(password.result)
         self.register_outputs(
@@ -239,4 +244,5 @@ def encrypted_cloudsql(
         admin_user=ADMIN_USER,
         admin_password=database.admin_password,
         ready=database,
+        iam_resource=database.iam_resource,
     )

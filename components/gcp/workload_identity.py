@@ -1,11 +1,28 @@
-"""GKE Workload Identity: a Google service account that one Kubernetes ServiceAccount may use."""
+"""GKE Workload Identity: a Google service account that one Kubernetes ServiceAccount may use,
+allowed to connect (``roles/cloudsql.client``) and log in (``roles/cloudsql.instanceUser``)
+to its tenant's own Cloud SQL instance only: project-level grants with an IAM condition on
+the instance's ``resource.name``, which Cloud SQL evaluates for both roles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
+
+DATABASE_ROLES = {
+    "cloudsql-client": "roles/cloudsql.client",
+    "cloudsql-login": "roles/cloudsql.instanceUser",
+}
+
+
+CONDITION_TITLE = "own-cloudsql-instance"
+
+
+def instance_expression(instance: str) -> str:
+    """CEL that limits a project-level Cloud SQL grant to one instance."""
+    return f"resource.type == 'sqladmin.googleapis.com/Instance' && resource.name == '{instance}'"
 
 
 @dataclass(frozen=True)
@@ -14,6 +31,9 @@ class WorkloadIdentityArgs:
     project: str  # the cluster's project: its workload identity pool is <project>.svc.id.goog
     namespace: str
     service_account: str
+    instance: (
+        Any  # Input[str]: the tenant's Cloud SQL instance, projects/<project>/instances/<name>
+    )
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
@@ -39,5 +59,20 @@ class WorkloadIdentity(pulumi.ComponentResource):
             member=member,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        instance = pulumi.Output.from_input(args.instance)
+        condition: gcp.projects.IAMMemberConditionArgsDict = {
+            "title": CONDITION_TITLE,
+            "description": pulumi.Output.concat("Only ", instance),
+            "expression": instance.apply(instance_expression),
+        }
+        for suffix, role in DATABASE_ROLES.items():
+            gcp.projects.IAMMember(
+                f"{name}-{suffix}",
+                project=args.project,
+                role=role,
+                member=account.member,
+                condition=condition,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.email = account.email
         self.register_outputs({"email": self.email})

@@ -1,4 +1,5 @@
-"""Default-deny for a namespace, plus the three allows its service needs."""
+"""Default-deny for a namespace, plus the allows its service needs: from ingress, DNS,
+the database and, in silo namespaces, the workload identity's token endpoint."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from components.model.identity_egress import EgressRule
+
+
+def _ip_block(rule: EgressRule) -> k8s.networking.v1.IPBlockArgsDict:
+    block: k8s.networking.v1.IPBlockArgsDict = {"cidr": rule.cidr}
+    if rule.except_cidrs:
+        block["except_"] = list(rule.except_cidrs)
+    return block
 
 
 @dataclass(frozen=True)
@@ -19,6 +29,8 @@ class NamespaceNetworkPoliciesArgs:
     database_cidrs: Sequence[str]  # where the tenant's database lives (private ranges)
     ingress_namespace: str = "ingress-nginx"  # the only namespace that may call the service
     dns_namespace: str = "kube-system"
+    # Silo namespaces: egress to the cloud's token endpoint (components/model/identity_egress.py).
+    identity_egress: Sequence[EgressRule] = ()
 
 
 class NamespaceNetworkPolicies(pulumi.ComponentResource):
@@ -101,4 +113,19 @@ class NamespaceNetworkPolicies(pulumi.ComponentResource):
                 ],
             },
         )
+        if args.identity_egress:
+            policy(
+                "allow-identity-endpoint",
+                {
+                    "pod_selector": {"match_labels": app},
+                    "policy_types": ["Egress"],
+                    "egress": [
+                        {
+                            "to": [{"ip_block": _ip_block(rule)}],
+                            "ports": [{"protocol": "TCP", "port": port} for port in rule.ports],
+                        }
+                        for rule in args.identity_egress
+                    ],
+                },
+            )
         self.register_outputs({})

@@ -5,6 +5,10 @@ tenancy:app:
   port: 8080
   ingressNamespace: ingress-nginx         # the only namespace that may call it
   databaseCidrs: [10.20.0.0/16]           # where the cell's databases live
+  identityEndpointCidrs: [10.20.0.0/16]   # optional, silo pods' token endpoint (TCP 443):
+                                          #   AWS: private ranges of the STS VPC endpoint
+                                          #   (default databaseCidrs); Azure: Entra ID
+                                          #   (default 0.0.0.0/0 except RFC 1918); not on GCP
   oidcProviderArn: arn:aws:iam::...:oidc-provider/oidc.eks...   # AWS (IRSA)
   oidcIssuerUrl: https://westeurope.oic.prod-aks.azure.com/...  # Azure Workload Identity
   kubeContext: prod-eu                    # optional: kubeconfig context of the cell's cluster
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +31,7 @@ KNOWN_KEYS = (
     "port",
     "ingressNamespace",
     "databaseCidrs",
+    "identityEndpointCidrs",
     "oidcProviderArn",
     "oidcIssuerUrl",
     "kubeContext",
@@ -39,12 +45,52 @@ class AppSettings:
     port: int = DEFAULT_PORT
     ingress_namespace: str = "ingress-nginx"
     database_cidrs: tuple[str, ...] = ("10.0.0.0/8",)  # private space, as the DB firewalls allow
+    # Silo pods' identity endpoint; None: the cloud's default (components/model/identity_egress.py).
+    identity_endpoint_cidrs: tuple[str, ...] | None = None
     oidc_provider_arn: str | None = None
     oidc_issuer_url: str | None = None
     kube_context: str | None = None
 
 
-def parse_app_settings(raw: dict[str, Any], file: str) -> AppSettings:
+def _identity_cidrs(
+    raw: Any, cloud: str | None, bad: Callable[[str, str, str], None]
+) -> tuple[str, ...] | None:
+    """``identityEndpointCidrs``: private on AWS (the STS VPC endpoint), public on Azure
+    (Entra ID; RFC 1918 is always excepted), not settable on GCP (fixed metadata server)."""
+    if raw is None:
+        return None
+    key = "identityEndpointCidrs"
+    if cloud == "gcp":
+        bad(
+            key,
+            "GKE's metadata server has fixed addresses",
+            "remove it: GCP always allows 169.254.169.254:80 and 169.254.169.252:988",
+        )
+        return None
+    try:
+        networks = [ipaddress.ip_network(c) for c in raw] if isinstance(raw, list) else []
+    except (TypeError, ValueError):
+        networks = []
+    if not networks:
+        bad(key, f"{raw!r} is not a list of CIDRs", "list CIDRs like 10.20.0.0/16")
+        return None
+    if cloud == "aws" and not all(n.is_private for n in networks):
+        bad(
+            key,
+            f"{raw!r} is not a list of private CIDRs",
+            "list the private ranges of the cell's STS interface VPC endpoint",
+        )
+    if cloud == "azure" and any(n.is_private and n.prefixlen > 0 for n in networks):
+        bad(
+            key,
+            f"{raw!r} includes a private range",
+            "list Entra ID's public ranges (or 0.0.0.0/0): private ranges would reopen "
+            "east-west HTTPS to other tenants",
+        )
+    return tuple(str(n) for n in networks)
+
+
+def parse_app_settings(raw: dict[str, Any], file: str, cloud: str | None = None) -> AppSettings:
     issues: list[Issue] = []
 
     def bad(key: str, message: str, hint: str) -> None:
@@ -99,6 +145,7 @@ def parse_app_settings(raw: dict[str, Any], file: str) -> AppSettings:
             f"{issuer!r} is not an https issuer URL",
             "use the AKS cluster's oidcIssuerProfile.issuerURL",
         )
+    identity_cidrs = _identity_cidrs(raw.get("identityEndpointCidrs"), cloud, bad)
     if issues:
         raise InputError(issues)
     return AppSettings(
@@ -106,6 +153,7 @@ def parse_app_settings(raw: dict[str, Any], file: str) -> AppSettings:
         port=port,
         ingress_namespace=str(raw.get("ingressNamespace", "ingress-nginx")),
         database_cidrs=tuple(str(n) for n in networks),
+        identity_endpoint_cidrs=identity_cidrs,
         oidc_provider_arn=arn,
         oidc_issuer_url=issuer,
         kube_context=raw.get("kubeContext"),

@@ -232,6 +232,13 @@ class _Attributor:
             current = parent
         return None  # a parent cycle: nothing to trust
 
+    def _silo_tenant(self, rest: str) -> str:
+        """``acme`` or ``acme-irsa`` (a silo tenant's identity component) -> ``acme``."""
+        if rest in self.tenant_ids:
+            return rest
+        known = [t for t in self.tenant_ids if rest.startswith(f"{t}-")]
+        return max(known, key=len) if known else rest
+
     def owner(self, resource: dict[str, Any]) -> Owner:
         tenant = _tag(resource["inputs"], _TENANT_KEY)
         if tenant == SHARED:
@@ -247,7 +254,7 @@ class _Attributor:
         if top is not None and not top["custom"]:
             name = top["name"]
             if name.startswith("silo-"):
-                return Owner("tenant", name[len("silo-") :])
+                return Owner("tenant", self._silo_tenant(name[len("silo-") :]))
             if name.startswith("shard-"):
                 return Owner("shard", name[len("shard-") :])
         return Owner("cell")

@@ -32,6 +32,7 @@ UNTAGGABLE = {
     # Application Auto Scaling policies and scheduled actions take no tags (their target does).
     "aws:appautoscaling/policy:Policy",
     "aws:appautoscaling/scheduledAction:ScheduledAction",
+    "aws:iam/rolePolicy:RolePolicy",  # an inline policy is part of its (tagged) role
 }
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from components.k8s.keda import KEDA_CHART_VERSION
 from components.model.catalog import AppProfile
+from components.model.sqlplan import tenant_role
 from components.model.validation import parse_catalog
 from infra.plan import plan_stack
 
@@ -207,7 +208,7 @@ def test_each_namespace_denies_by_default_and_allows_ingress_dns_and_database(
             p["inputs"]["metadata"]["name"]: p["inputs"]["spec"]
             for p in plan.in_namespace(NETPOL, namespace)
         }
-        assert set(policies) == {
+        assert set(policies) - {"allow-identity-endpoint"} == {
             "default-deny",
             "allow-from-ingress",
             "allow-dns",
@@ -310,6 +311,167 @@ def test_irsa_role_trusts_only_the_tenants_service_account(aws: K8sPlan) -> None
     assert subjects == ["system:serviceaccount:tnc-tenant-acme:tenant-api"]
 
 
+# --- workload identity: egress to the token endpoint, database grants -----------------
+
+IDENTITY_EGRESS = {
+    # AWS: the STS interface VPC endpoint in the cell's private ranges (databaseCidrs).
+    "aws": [
+        {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    ],
+    # Azure: Entra ID has no fixed address: 443 anywhere but RFC 1918.
+    "azure": [
+        {
+            "to": [
+                {
+                    "ipBlock": {
+                        "cidr": "0.0.0.0/0",
+                        "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+                    }
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 443}],
+        }
+    ],
+    # GKE metadata server, plus its Dataplane V2 address.
+    "gcp": [
+        {
+            "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+            "ports": [{"protocol": "TCP", "port": 80}],
+        },
+        {
+            "to": [{"ipBlock": {"cidr": "169.254.169.252/32"}}],
+            "ports": [{"protocol": "TCP", "port": 988}],
+        },
+    ],
+}
+
+
+def test_only_silo_namespaces_may_reach_their_clouds_identity_endpoint(plan: K8sPlan) -> None:
+    cloud = plan.data["stack"].split("-")[1]
+    silos = 0
+    for namespace, labels in plan.namespaces().items():
+        found = [
+            p
+            for p in plan.in_namespace(NETPOL, namespace)
+            if p["inputs"]["metadata"]["name"] == "allow-identity-endpoint"
+        ]
+        if labels["tenancy.dev/isolation"] != "silo":
+            assert found == []
+            continue
+        silos += 1
+        (policy,) = found
+        spec = policy["inputs"]["spec"]
+        assert spec["policyTypes"] == ["Egress"]
+        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == namespace
+        assert spec["egress"] == IDENTITY_EGRESS[cloud]
+    assert silos
+
+
+def test_identity_endpoint_cidrs_come_from_the_app_settings() -> None:
+    from components.model.appconfig import parse_app_settings
+    from components.model.errors import InputError
+    from components.model.identity_egress import identity_egress
+
+    aws = parse_app_settings({"identityEndpointCidrs": ["10.20.8.0/24"]}, "f", "aws")
+    assert identity_egress("aws", aws.identity_endpoint_cidrs, aws.database_cidrs)[0].cidr == (
+        "10.20.8.0/24"
+    )
+    azure = parse_app_settings({"identityEndpointCidrs": ["20.190.128.0/18"]}, "f", "azure")
+    (rule,) = identity_egress("azure", azure.identity_endpoint_cidrs, azure.database_cidrs)
+    assert (rule.cidr, rule.ports, rule.except_cidrs) == ("20.190.128.0/18", (443,), ())
+    for cloud, value in (
+        ("aws", ["0.0.0.0/0"]),  # STS must be the private VPC endpoint
+        ("azure", ["10.0.0.0/8"]),  # would reopen east-west HTTPS
+        ("gcp", ["169.254.169.254/32"]),  # fixed by GKE
+        ("aws", "10.0.0.0/8"),
+        ("azure", ["not-a-cidr"]),
+    ):
+        with pytest.raises(InputError) as error:
+            parse_app_settings({"identityEndpointCidrs": value}, "f", cloud)
+        assert error.value.issues[0].path == "config.tenancy:app.identityEndpointCidrs"
+
+
+def test_irsa_role_may_only_connect_as_the_tenants_db_user_on_its_own_cluster(
+    aws: K8sPlan,
+) -> None:
+    from infra.engine import ACCOUNT_ID, _digest
+
+    roles = {r["name"]: r for r in aws.of_type("aws:iam/role:Role")}
+    clusters = {r["name"]: r for r in aws.of_type("aws:rds/cluster:Cluster")}
+    policies = {r["name"]: r for r in aws.of_type("aws:iam/rolePolicy:RolePolicy")}
+    for tenant in ("acme", "globex"):
+        cluster = clusters[f"silo-{tenant}-db-cluster"]["inputs"]
+        region = cluster["region"]
+        # What the provider returns for the cluster (the mock's clusterResourceId), not an input.
+        resource_id = "cluster-" + _digest(region, cluster["clusterIdentifier"]).upper()
+        attached = policies[f"silo-{tenant}-irsa-db-connect"]["inputs"]
+        assert attached["role"] == roles[f"silo-{tenant}-irsa-role"]["inputs"]["name"]
+        document = json.loads(attached["policy"])
+        (statement,) = document["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "rds-db:connect"
+        assert statement["Resource"] == (
+            f"arn:aws:rds-db:{region}:{ACCOUNT_ID}:dbuser:{resource_id}/{tenant_role(tenant)}"
+        )
+    assert len(policies) == 2  # silo tenants only
+
+
+def test_gke_service_account_may_use_only_its_own_cloud_sql_instance() -> None:
+    gcp = K8sPlan(plan_stack(STACKS[2]))
+    (account,) = [
+        r
+        for r in gcp.of_type("gcp:serviceaccount/account:Account")
+        if r["name"].startswith("silo-")
+    ]
+    tenant = account["name"].split("-")[1]
+    (instance,) = [
+        r
+        for r in gcp.of_type("gcp:sql/databaseInstance:DatabaseInstance")
+        if r["name"] == f"silo-{tenant}-db-instance"
+    ]
+    project = instance["inputs"]["project"]
+    resource = f"projects/{project}/instances/{instance['inputs']['name']}"
+    members = [
+        r["inputs"]
+        for r in gcp.of_type("gcp:projects/iAMMember:IAMMember")
+        if r["name"].startswith(f"silo-{tenant}-workload-identity-")
+    ]
+    assert sorted(m["role"] for m in members) == [
+        "roles/cloudsql.client",
+        "roles/cloudsql.instanceUser",
+    ]
+    email = f"{account['inputs']['accountId']}@{project}.iam.gserviceaccount.com"
+    for member in members:
+        assert member["member"] == f"serviceAccount:{email}"
+        assert member["project"] == project
+        assert member["condition"]["expression"] == (
+            f"resource.type == 'sqladmin.googleapis.com/Instance' && resource.name == '{resource}'"
+        )
+
+
+def test_azure_identity_is_the_entra_admin_of_its_own_flexible_server_only() -> None:
+    azure = K8sPlan(plan_stack(STACKS[1]))
+    (identity,) = [
+        r
+        for r in azure.of_type("azure-native:managedidentity:UserAssignedIdentity")
+        if r["name"].endswith("-workload-identity-identity")
+    ]
+    tenant = identity["name"].split("-")[1]
+    (server,) = [
+        r
+        for r in azure.of_type("azure-native:dbforpostgresql:Server")
+        if r["name"] == f"silo-{tenant}-db-server"
+    ]
+    (admin,) = azure.of_type("azure-native:dbforpostgresql:Administrator")
+    inputs = admin["inputs"]
+    assert inputs["serverName"] == server["inputs"]["serverName"]
+    assert inputs["resourceGroupName"] == server["inputs"]["resourceGroupName"]
+    assert inputs["principalName"] == identity["inputs"]["resourceName"]
+    assert inputs["principalType"] == "servicePrincipal"
+    assert inputs["objectId"] and inputs["tenantId"]
+    assert identity["urn"] in admin["dependencies"]
+
+
 def test_suspended_silo_tenant_keeps_its_namespace_but_runs_no_pods(tmp_path: Path) -> None:
     data = yaml.safe_load(CATALOG.read_text())
     for tenant in data["tenants"]:
@@ -323,7 +485,8 @@ def test_suspended_silo_tenant_keeps_its_namespace_but_runs_no_pods(tmp_path: Pa
     assert deployment["inputs"]["spec"]["replicas"] == 0
     assert suspended.in_namespace(HPA, "tnc-tenant-globex") == []
     assert suspended.in_namespace(PDB, "tnc-tenant-globex") == []
-    assert len(suspended.in_namespace(NETPOL, "tnc-tenant-globex")) == 4
+    # A suspended tenant keeps its identity, and so the egress to its token endpoint.
+    assert len(suspended.in_namespace(NETPOL, "tnc-tenant-globex")) == 5
 
 
 # --- schema checks -----------------------------------------------------------------
