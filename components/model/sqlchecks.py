@@ -68,6 +68,16 @@ def member_of(member: str, group: str) -> sql.Composed:
     )
 
 
+def member_of_if_present(member: str, group: str) -> sql.Composed:
+    """True when ``group`` does not exist on this server, or ``member`` is in it already."""
+    return sql.SQL("SELECT NOT ({}) OR ({})").format(
+        sql.SQL("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = {})").format(
+            sql.Literal(group)
+        ),
+        member_of(member, group),
+    )
+
+
 def current_user_member_of(role: str) -> sql.Composed:
     # Superusers count as members of every role, so this is a no-op for them.
     return sql.SQL("SELECT pg_has_role(current_user, {}, 'MEMBER')").format(sql.Literal(role))

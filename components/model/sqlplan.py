@@ -48,6 +48,10 @@ OWNER_ROLE = "tenancy_owner"  # NOLOGIN; owns shared schemas and tables
 APP_ROLE = "tenancy_app"  # NOLOGIN NOBYPASSRLS; holds the pool table grants
 APP_LOGIN_ROLE = "tenancy_app_login"  # the shared service login behind a connection pool
 SETTING = "tenancy.tenant_id"
+# On RDS/Aurora, members of this role log in with IAM tokens (the silo workload's IRSA
+# role may rds-db:connect as its tenant role). Other servers have no such role: no-op.
+# Only silo roles join it: RDS then refuses password logins for the role.
+RDS_IAM = "rds_iam"
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 _TENANT_ID = re.compile(TENANT_ID_PATTERN)
 
@@ -280,6 +284,14 @@ def _silo_tenant(tenant: TenantDb) -> list[Statement]:
             r=db,
         ),
         _exact_grants(tenant.id, "database", name, db, {}),
+        _stmt(
+            tenant.id,
+            f"grant {RDS_IAM} to {name} where the server has it (IAM login of the tenant's workload)",
+            "GRANT {g} TO {r}",
+            chk.member_of_if_present(name, RDS_IAM),
+            g=_ident(RDS_IAM),
+            r=db,
+        ),
         _revoke_public_create(tenant.id, database=name),
     ]
 
