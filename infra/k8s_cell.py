@@ -163,12 +163,10 @@ class _Identities:
 
 
 def deploy(
-    settings: StackSettings,
-    blueprint: Blueprint,
-    app: AppSettings,
-    servers: Mapping[str, TierServer],
+    settings: StackSettings, blueprint: Blueprint, servers: Mapping[str, TierServer]
 ) -> dict[str, Any]:
     """``servers``: each silo tenant's own server (from the cloud cell), for its identity's grants."""
+    app = settings.app
     workloads = cell_workloads(blueprint)
     if not workloads:
         return {}

@@ -102,7 +102,7 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
     from infra import k8s_cell  # after the cloud cell: Kubernetes is the same on every cloud
 
     # Silo identities are granted on their own server: the cloud cell hands its facts on.
-    namespaces = k8s_cell.deploy(settings, blueprint, settings.app, deployed.silo_servers)
+    namespaces = k8s_cell.deploy(settings, blueprint, deployed.silo_servers)
     for tenant_id, namespace in namespaces.items():
         if tenant_id in connections:
             connections[tenant_id]["namespace"] = namespace
