@@ -64,6 +64,12 @@ class Plan:
         (found,) = [r for r in self.of_type(kind) if r["name"] == name]
         return found
 
+    def owner(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """The silo tenant or shard component (any cloud) a resource belongs to."""
+        return next(
+            a for a in self.ancestors(resource) if a["type"].endswith((":SiloTenant", ":Shard"))
+        )
+
     def owners(self, cloud: str) -> list[dict[str, Any]]:
         """Silo tenant and shard components: one per server."""
         return self.of_type(f"tenancy:{cloud}:SiloTenant") + self.of_type(f"tenancy:{cloud}:Shard")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from planview import Plan, planned
 
 from components.model.tags import TAG_KEYS, tag_key
 from infra.plan import plan_stack
@@ -46,56 +46,14 @@ def _kubernetes(resource: dict[str, Any]) -> bool:
 REQUIRED_TAGS = [tag_key("aws", key) for key in TAG_KEYS] + ["managed-by"]
 
 
-class Plan:
-    """A captured plan with lookups by type, URN and parent chain."""
-
-    def __init__(self, data: dict[str, Any]):
-        self.data = data
-        self.resources: list[dict[str, Any]] = data["resources"]
-        self.by_urn = {r["urn"]: r for r in self.resources}
-        self.tenants = {row["id"]: row for row in data["tenants"]}
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [r for r in self.resources if r["type"] == kind]
-
-    def ancestors(self, resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        parent = resource["parent"]
-        while parent:
-            node = self.by_urn[parent]
-            yield node
-            parent = node["parent"]
-
-    def under(self, component: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-        return [
-            r
-            for r in self.of_type(kind)
-            if any(a["urn"] == component["urn"] for a in self.ancestors(r))
-        ]
-
-    def component(self, kind: str, name: str) -> dict[str, Any]:
-        (found,) = [r for r in self.of_type(kind) if r["name"] == name]
-        return found
-
-    def owner(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """The silo tenant or shard component a resource belongs to."""
-        return next(
-            a
-            for a in self.ancestors(resource)
-            if a["type"] in ("tenancy:aws:SiloTenant", "tenancy:aws:Shard")
-        )
-
-    def silo_ids(self) -> list[str]:
-        return [tid for tid, row in self.tenants.items() if row["isolation"] == "silo"]
-
-
 @pytest.fixture(scope="module")
 def dev() -> Plan:
-    return Plan(plan_stack(DEV))
+    return planned(DEV)
 
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return Plan(plan_stack(PROD))
+    return planned(PROD)
 
 
 @pytest.fixture(scope="module", params=[DEV, PROD])
