@@ -63,8 +63,8 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> DeployedServers:
     def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
         if spec.is_silo:
             return SiloTenant(
-                f"silo-{spec.owner}", SiloTenantArgs(spec.owner, args, spec.key_name, cell)
+                spec.component_name, SiloTenantArgs(spec.owner, args, spec.key_name, cell)
             )
-        return Shard(f"shard-{spec.owner}", ShardArgs(spec.owner, args, spec.key_name, cell))
+        return Shard(spec.component_name, ShardArgs(spec.owner, args, spec.key_name, cell))
 
     return deploy_servers(settings, blueprint, network, build)

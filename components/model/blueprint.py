@@ -48,6 +48,11 @@ class ServerSpec:
         return self.isolation == "silo"
 
     @property
+    def component_name(self) -> str:
+        """The server component's logical name on every cloud: part of the URN, so API."""
+        return f"{'silo' if self.is_silo else 'shard'}-{self.owner}"
+
+    @property
     def tenant_ids(self) -> tuple[str, ...]:
         return tuple(placed.id for placed in self.tenants)
 
