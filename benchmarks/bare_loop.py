@@ -99,7 +99,7 @@ def _peak_rss_mb() -> float:
 
 
 def main(sizes: list[int]) -> None:
-    from infra.engine import capture
+    from tenancy.engine import capture
 
     config = {"aws:region": "eu-west-1"}
     for n in sizes:

@@ -106,7 +106,7 @@ def _best_of(runs: int, work: Any) -> tuple[float, Any]:
 
 
 def case_tenancy(n_tenants: int, runs: int) -> dict[str, Any]:
-    from infra.plan import plan_stack
+    from tenancy.plan import plan_stack
 
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "tenants.yaml"
@@ -124,7 +124,7 @@ def case_tenancy(n_tenants: int, runs: int) -> dict[str, Any]:
 
 def case_bare(n_resources: int, runs: int) -> dict[str, Any]:
     from benchmarks.bare_loop import bare_loop_program
-    from infra.engine import capture
+    from tenancy.engine import capture
 
     config = {"aws:region": "eu-central-1"}
     seconds, captured = _best_of(
@@ -191,7 +191,7 @@ def profile(size: int) -> None:
     import cProfile
     import pstats
 
-    from infra.plan import plan_stack
+    from tenancy.plan import plan_stack
 
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "tenants.yaml"

@@ -16,9 +16,9 @@ import sys
 import time
 from typing import Any
 
-from infra.plan import plan_stack
-from infra.stackfiles import known_stacks
 from policies.offline import evaluate
+from tenancy.plan import plan_stack
+from tenancy.stackfiles import known_stacks
 
 
 def generated_plan(size: int) -> dict[str, Any]:

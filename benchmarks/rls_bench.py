@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/rls_bench.py [--rows 1000000] [--tenants 1000] [--iterations 3000]
 
-Starts a throwaway PostgreSQL (infra/pgserver.py), applies the real pool plan
+Starts a throwaway PostgreSQL (tests/support/pgserver.py), applies the real pool plan
 for N tenants, loads app.documents with generate_series, then runs a
 single-tenant read and a single-row write, interleaved in random order:
 
@@ -39,10 +39,10 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from components.model.sqlplan import APP_LOGIN_ROLE, TenantDb, build_plan  # noqa: E402
 from components.postgres.apply import apply_plan  # noqa: E402
-from infra.pgserver import start_server  # noqa: E402
-from infra.session import tenant_session  # noqa: E402
+from components.postgres.session import tenant_session  # noqa: E402
+from components.postgres.sqlplan import APP_LOGIN_ROLE, TenantDb, build_plan  # noqa: E402
+from tests.support.pgserver import start_server  # noqa: E402
 
 BASELINE_ROLE = "bench_bypassrls"
 READ = "SELECT id, title, created_at FROM app.documents WHERE tenant_id = %s ORDER BY created_at DESC LIMIT 20"

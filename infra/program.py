@@ -96,10 +96,12 @@ def run() -> None:
 
 def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
     # Imported by name so a cell loads only its own cloud's (large) SDK.
-    cloud_cell = importlib.import_module(f"infra.{settings.cell.cloud}_cell")
+    cloud_cell = importlib.import_module(f"infra.cells.{settings.cell.cloud}")
     deployed = cloud_cell.deploy(settings, blueprint)
     connections = deployed.connections
-    from infra import k8s_cell  # after the cloud cell: Kubernetes is the same on every cloud
+    from infra import (
+        workloads as k8s_cell,  # after the cloud cell: Kubernetes is the same on every cloud
+    )
 
     # Silo identities are granted on their own server: the cloud cell hands its facts on.
     namespaces = k8s_cell.deploy(settings, blueprint, deployed.silo_servers)

@@ -8,8 +8,8 @@ from typing import Any
 
 from components.args import BackupArgs, NetworkArgs, ServerArgs
 from components.model.blueprint import Blueprint, ServerSpec
-from components.model.sqlplan import tenant_role
 from components.model.stack import StackSettings
+from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.diff import APPROVAL_LABEL
-from infra.diffcommand import WAVES_FILE, read_waves, stack_rows
-from infra.stackfiles import known_stacks
+from tenancy.commands.diff import WAVES_FILE, read_waves, stack_rows
+from tenancy.diff import APPROVAL_LABEL
+from tenancy.stackfiles import known_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

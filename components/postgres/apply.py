@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from components.model.sqlplan import APP_ROLE, SqlPlan, Statement, tenant_of
+from components.postgres.sqlplan import APP_ROLE, SqlPlan, Statement, tenant_of
 
 LOCK_TIMEOUT_MS = 10_000  # never queue forever behind an application's long transaction
 SERVER_TAG = "tenancy:server="

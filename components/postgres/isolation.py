@@ -26,13 +26,13 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 from components.args import depends_on_of
 from components.model.catalog import Isolation
 from components.model.cell import PlacedTenant
-from components.model.pooltables import (
+from components.postgres.pooltables import (
     DEFAULT_POOL_TABLES,
     PoolTable,
     table_from_dict,
     table_to_dict,
 )
-from components.model.sqlplan import SqlPlan, TenantDb, build_plan, plan_for_server
+from components.postgres.sqlplan import SqlPlan, TenantDb, build_plan, plan_for_server
 
 # Inputs whose change means the database must be brought to a new state.
 _APPLY_ON_CHANGE = ("planDigest", "host", "port", "database", "username", "sslmode", "sslrootcert")

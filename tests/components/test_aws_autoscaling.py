@@ -10,7 +10,7 @@ import pytest
 from components.azure.flexible_server import sku_for
 from components.model.autoscaling import aws_cron
 from components.model.validation import parse_catalog
-from infra.plan import plan_stack
+from tenancy.plan import plan_stack
 
 CATALOG = Path(__file__).resolve().parents[2] / "stacks" / "tenants.yaml"
 TARGET = "aws:appautoscaling/target:Target"

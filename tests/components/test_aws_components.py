@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from planview import Plan, planned
 
 from components.model.tags import TAG_KEYS, tag_key
-from infra.plan import plan_stack
+from tenancy.plan import plan_stack
+from tests.support.planview import Plan, planned
 
 DEV, PROD = "dev-aws-eu-central-1", "prod-aws-eu-central-1"
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,12 +6,12 @@ import copy
 from typing import Any
 
 import pytest
-from planview import Plan, catalog_data, planned, write_catalog
 
 from components.model.regions import GEO_BACKUP_OFF_OUTSIDE_ZONE, GEO_BACKUP_ON
-from components.model.sqlplan import tenant_role
 from components.model.tags import TAG_KEYS, tag_key
-from infra.plan import plan_stack
+from components.postgres.sqlplan import tenant_role
+from tenancy.plan import plan_stack
+from tests.support.planview import Plan, catalog_data, planned, write_catalog
 
 DEV, PROD = "dev-azure-westeurope", "prod-azure-westeurope"
 SERVER = "azure-native:dbforpostgresql:Server"

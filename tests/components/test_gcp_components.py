@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 import pytest
-from planview import Plan, catalog_data, planned
 
-from components.model.sqlplan import tenant_role
 from components.model.tags import TAG_KEYS, tag_key
+from components.postgres.sqlplan import tenant_role
+from tests.support.planview import Plan, catalog_data, planned
 
 DEV, PROD = "dev-gcp-us-central1", "prod-gcp-us-central1"
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"

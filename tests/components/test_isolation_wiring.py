@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from planview import Plan, planned
 
-from components.model.sqlplan import plan_for_server
+from components.postgres.sqlplan import plan_for_server
 from infra import program
-from infra.stackfiles import read_stack_config
+from tenancy.stackfiles import read_stack_config
+from tests.support.planview import Plan, planned
 
 STACKS = [
     f"{env}-{cell}"

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from planview import ROOT, Plan, catalog_data, planned, write_catalog
 
 from components.model.regions import AZURE_PAIRED_REGION
 from components.model.tags import TAG_KEYS, tag_key
-from infra import cli
-from infra.stackfiles import read_stack_config
+from tenancy import cli
+from tenancy.stackfiles import read_stack_config
+from tests.support.planview import ROOT, Plan, catalog_data, planned, write_catalog
 
 STACKS = {
     "aws": ("dev-aws-eu-central-1", "prod-aws-eu-central-1"),

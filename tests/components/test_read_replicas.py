@@ -15,12 +15,13 @@ from typing import Any
 import pulumi_azure_native as azure
 import pulumi_gcp as gcp
 import pytest
-from planview import Plan, catalog_data, planned
 
 from components.gcp import read_replica
-from infra import engine, program
-from infra.stackfiles import engine_config, read_stack_config
+from infra import program
 from policies.offline import evaluate
+from tenancy import engine
+from tenancy.stackfiles import engine_config, read_stack_config
+from tests.support.planview import Plan, catalog_data, planned
 
 STACKS = {
     "aws": ("dev-aws-eu-central-1", "prod-aws-eu-central-1"),

@@ -131,8 +131,8 @@ def test_docs_table_is_fresh() -> None:
 
 
 def test_generated_policy_config_is_fresh() -> None:
-    from infra.policyconfig import render
+    from tenancy.policyconfig import render
 
     assert (ROOT / "policies" / "config.generated.json").read_text(encoding="utf-8") == render(), (
-        "run: .venv/bin/python -m infra.policyconfig"
+        "run: .venv/bin/python -m tenancy.policyconfig"
     )

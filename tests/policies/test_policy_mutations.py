@@ -19,9 +19,10 @@ from components.azure import server_guards
 from components.azure.flexible_server import FlexibleServer
 from components.gcp.cloudsql import CloudSqlServer
 from components.k8s import workload
-from infra import engine, program
-from infra.stackfiles import engine_config, read_stack_config
+from infra import program
 from policies.offline import evaluate
+from tenancy import engine
+from tenancy.stackfiles import engine_config, read_stack_config
 
 AWS, AZURE, GCP = "prod-aws-eu-central-1", "prod-azure-westeurope", "prod-gcp-us-central1"
 

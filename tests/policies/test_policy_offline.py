@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_baselines import baseline, urn
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from infra.cli import main
-from infra.plan import plan_stack
-from infra.stackfiles import known_stacks
 from policies.offline import PlanError, evaluate, evaluate_plan
 from policies.rules import BY_ID
 from policies.waivers import parse_waivers
+from tenancy.cli import main
+from tenancy.plan import plan_stack
+from tenancy.stackfiles import known_stacks
+from tests.support.policy_baselines import baseline, urn
 
 PROD = "prod-aws-eu-central-1"
 ENCRYPTION = "aws-rds-cluster-enable-storage-encryption"

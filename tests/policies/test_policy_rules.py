@@ -6,10 +6,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from policy_baselines import baseline, changed, ctx, k8s_labels, res, urn
 
 from policies.rules import BY_ID, RULES
 from policies.waivers import parse_waivers
+from tests.support.policy_baselines import baseline, changed, ctx, k8s_labels, res, urn
 
 NOT_APPLICABLE = None
 DELETE = ...

@@ -1,0 +1,596 @@
+"""In-database isolation as an ordered, idempotent SQL plan for one server.
+
+Pure: builds ``psycopg.sql`` objects and never connects. Tenant ids only ever
+reach SQL through ``sql.Identifier`` (role/schema/database names) or
+``sql.Literal`` (values), never through string formatting.
+
+Each ``Statement`` carries a ``done`` query answering "is this already in
+effect?"; the runtime (``components/postgres/apply.py``) runs a statement only
+when the answer is no. That gives idempotency, an exact change report, and
+drift repair. Each statement is tagged with its owner (a tenant id or
+``"shared"``) so "adding a tenant touches only that tenant's objects" is a
+property of the plan that tests can check without a server.
+
+Objects per isolation model (see docs/in-database-isolation.md):
+
+- every model: a login role ``tenant_<id>`` per tenant with the tier's
+  CONNECTION LIMIT and statement_timeout, no elevated attributes, NOLOGIN
+  while the tenant is suspended.
+- silo: database ``tenant_<id>`` owned by the tenant role, no PUBLIC CONNECT,
+  no CREATE on its public schema for PUBLIC.
+- bridge: schema ``tenant_<id>`` owned by ``tenancy_owner`` (so a tenant can
+  never open its schema to others), USAGE+CREATE for its own role only,
+  search_path pinned on the role, no PUBLIC EXECUTE on its new functions.
+- pool: tables in schema ``app`` owned by ``tenancy_owner`` with RLS enabled
+  and forced, a USING + WITH CHECK policy on ``tenancy.tenant_id`` for the
+  NOLOGIN NOBYPASSRLS role ``tenancy_app``, and a restrictive policy binding a
+  per-tenant login role to its own tenant id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from psycopg import sql
+from psycopg.sql import SQL, Composed
+
+from components.model.catalog import TENANT_ID_PATTERN, Catalog, Isolation
+from components.model.cell import Cell, PlacedTenant, cell_tenants, shards_in_use
+
+from . import sqlchecks as chk
+from .pooltables import DEFAULT_POOL_TABLES, POOL_SCHEMA, TENANT_COLUMN, PoolTable
+
+SHARED = "shared"
+TENANT_PREFIX = "tenant_"
+OWNER_ROLE = "tenancy_owner"  # NOLOGIN; owns shared schemas and tables
+APP_ROLE = "tenancy_app"  # NOLOGIN NOBYPASSRLS; holds the pool table grants
+APP_LOGIN_ROLE = "tenancy_app_login"  # the shared service login behind a connection pool
+SETTING = "tenancy.tenant_id"
+# On RDS/Aurora, members of this role log in with IAM tokens (the silo workload's IRSA
+# role may rds-db:connect as its tenant role). Other servers have no such role: no-op.
+# Only silo roles join it: RDS then refuses password logins for the role.
+RDS_IAM = "rds_iam"
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+_TENANT_ID = re.compile(TENANT_ID_PATTERN)
+
+# The tenant in effect; '' (what a custom setting reads after a transaction
+# that set it locally has ended) counts as unset, so access fails closed.
+CURRENT_TENANT = sql.SQL("nullif(current_setting({}, true), '')").format(sql.Literal(SETTING))
+
+
+def tenant_role(tenant_id: str) -> str:
+    """``o-brien`` -> ``tenant_o_brien``; injective because ids have no underscores."""
+    return TENANT_PREFIX + tenant_id.replace("-", "_")
+
+
+def tenant_of(name: str) -> str | None:
+    """Inverse of ``tenant_role`` (also for schema and database names)."""
+    if not name.startswith(TENANT_PREFIX):
+        return None
+    return name[len(TENANT_PREFIX) :].replace("_", "-")
+
+
+@dataclass(frozen=True)
+class TenantDb:
+    """What the plan needs of a tenant; plain data so a Pulumi provider can rebuild it."""
+
+    id: str
+    active: bool = True
+    connection_limit: int = 20
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+
+    def __post_init__(self) -> None:
+        # Quoting would make any id safe, but an id the catalog rejects must not get this far.
+        if not _TENANT_ID.match(self.id):
+            raise ValueError(f"invalid tenant id {self.id!r}: must match {TENANT_ID_PATTERN}")
+
+    @classmethod
+    def from_placed(cls, placed: PlacedTenant) -> TenantDb:
+        return cls(
+            id=placed.id,
+            active=placed.tenant.status == "active",
+            connection_limit=placed.database.connection_limit,
+            statement_timeout_ms=placed.database.statement_timeout_ms,
+        )
+
+
+@dataclass(frozen=True)
+class Statement:
+    owner: str  # tenant id, or SHARED
+    summary: str  # what it does, for humans ("create role tenant_acme")
+    # SQL or Composed, not any Composable: what psycopg's Connection.execute accepts.
+    sql: SQL | Composed
+    done: SQL | Composed  # one boolean: true when already in effect
+    database: str | None = None  # run in this database; None = the connection's own
+    transactional: bool = True  # CREATE DATABASE cannot run inside a transaction
+
+    def render(self) -> str:
+        return self.sql.as_string(None) + ";"
+
+    def fingerprint(self) -> str:
+        parts = (self.owner, self.database or "", str(self.transactional), self.render())
+        return "\x1f".join((*parts, self.done.as_string(None)))
+
+
+@dataclass(frozen=True)
+class SqlPlan:
+    server: str
+    isolation: Isolation
+    tenants: tuple[str, ...]
+    statements: tuple[Statement, ...]
+
+    def digest(self) -> str:
+        """sha256 over every statement and check: equal digests mean equal plans."""
+        hasher = hashlib.sha256(f"{self.server}\x1e{self.isolation}".encode())
+        for statement in self.statements:
+            hasher.update(b"\x1e" + statement.fingerprint().encode())
+        return hasher.hexdigest()
+
+    def owned_by(self, owner: str) -> tuple[Statement, ...]:
+        return tuple(s for s in self.statements if s.owner == owner)
+
+    def render(self) -> str:
+        lines = [
+            f"-- server {self.server} ({self.isolation}), tenants: {', '.join(self.tenants) or '-'}"
+        ]
+        lines.append(f"-- digest {self.digest()}")
+        for statement in self.statements:
+            where = f" in database {statement.database}" if statement.database else ""
+            lines.append(f"-- [{statement.owner}] {statement.summary}{where}")
+            lines.append(statement.render())
+        return "\n".join(lines) + "\n"
+
+
+def _ident(*names: str) -> sql.Identifier:
+    return sql.Identifier(*names)
+
+
+def _int(value: int) -> sql.SQL:
+    # int() first, so only digits (and a sign) can reach the SQL text.
+    return sql.SQL(str(int(value)))
+
+
+def _stmt(
+    owner: str, summary: str, text: str, done: sql.SQL | sql.Composed, **parts: sql.Composable
+) -> Statement:
+    return Statement(owner, summary, sql.SQL(text).format(**parts), done)
+
+
+# --- roles -------------------------------------------------------------------------------
+
+
+def _group_role(name: str, extra: str = "") -> list[Statement]:
+    create = f"CREATE ROLE {{r}} WITH NOLOGIN NOINHERIT{extra}"
+    return [_stmt(SHARED, f"create role {name}", create, chk.role_exists(name), r=_ident(name))]
+
+
+def _admin_member(owner: str, role: str) -> Statement:
+    # A non-superuser admin (RDS, Azure, Cloud SQL) must be a member of a role to
+    # create objects owned by it or set its default privileges. Superusers skip this.
+    return _stmt(
+        owner,
+        f"make the admin a member of {role}",
+        "GRANT {r} TO CURRENT_USER",
+        chk.current_user_member_of(role),
+        r=_ident(role),
+    )
+
+
+def _login_role(owner: str, role: str, login: bool, limit: int, timeout_ms: int) -> list[Statement]:
+    r = _ident(role)
+    can_login = sql.SQL("LOGIN" if login else "NOLOGIN")
+    no_privileges = "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+    return [
+        _stmt(
+            owner,
+            f"create role {role}",
+            f"CREATE ROLE {{r}} WITH {{login}} {no_privileges} CONNECTION LIMIT {{limit}}",
+            chk.role_exists(role),
+            r=r,
+            login=can_login,
+            limit=_int(limit),
+        ),
+        # Split from the attributes below: only superusers may name those in ALTER
+        # ROLE, and this one changes whenever a tier or a suspension does.
+        _stmt(
+            owner,
+            f"set login={str(login).lower()} and connection limit {limit} on {role}",
+            "ALTER ROLE {r} WITH {login} CONNECTION LIMIT {limit}",
+            chk.role_attributes(role, login, limit),
+            r=r,
+            login=can_login,
+            limit=_int(limit),
+        ),
+        _stmt(
+            owner,
+            f"strip elevated attributes from {role}",
+            f"ALTER ROLE {{r}} WITH {no_privileges}",
+            chk.role_unprivileged(role),
+            r=r,
+        ),
+        _stmt(
+            owner,
+            f"set statement_timeout {timeout_ms} ms on {role}",
+            "ALTER ROLE {r} SET statement_timeout = {ms}",
+            chk.role_setting(role, f"statement_timeout={timeout_ms}"),
+            r=r,
+            ms=_int(timeout_ms),
+        ),
+    ]
+
+
+def _tenant_role(tenant: TenantDb) -> list[Statement]:
+    role = tenant_role(tenant.id)
+    return _login_role(
+        tenant.id, role, tenant.active, tenant.connection_limit, tenant.statement_timeout_ms
+    )
+
+
+def _revoke_public_create(owner: str, database: str | None = None) -> Statement:
+    statement = _stmt(
+        owner,
+        "revoke CREATE on schema public from PUBLIC",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        chk.public_lacks("schema", "public", "CREATE"),
+    )
+    return Statement(statement.owner, statement.summary, statement.sql, statement.done, database)
+
+
+def _exact_grants(
+    owner: str, kind: str, name: str, ident: sql.Identifier, grants: dict[str, tuple[str, ...]]
+) -> Statement:
+    """Reset the object's ACL to exactly ``grants``: also revokes what drifted in."""
+    keyword = sql.SQL(kind.upper())
+    parts: list[sql.Composable] = [chk.reset_acl(kind, name, ident.as_string(None))]
+    for role, privileges in grants.items():
+        parts.append(
+            sql.SQL("GRANT {} ON {} {} TO {}").format(
+                sql.SQL(", ").join(sql.SQL(p) for p in privileges), keyword, ident, _ident(role)
+            )
+        )
+    summary = (
+        f"{kind} {name}: grants exactly "
+        + (", ".join(f"{'+'.join(p)} to {r}" for r, p in grants.items()) or "nothing")
+        + " beyond its owner"
+    )
+    return Statement(owner, summary, sql.SQL("; ").join(parts), chk.acl_exactly(kind, name, grants))
+
+
+# --- silo -------------------------------------------------------------------------------
+
+
+def _silo_tenant(tenant: TenantDb) -> list[Statement]:
+    name = tenant_role(tenant.id)
+    db = _ident(name)
+    create_db = Statement(
+        tenant.id,
+        f"create database {name}",
+        sql.SQL("CREATE DATABASE {} OWNER {}").format(db, db),
+        chk.database_exists(name),
+        transactional=False,
+    )
+    return [
+        *_tenant_role(tenant),
+        _admin_member(tenant.id, name),
+        create_db,
+        _stmt(
+            tenant.id,
+            f"database {name} owned by {name}",
+            "ALTER DATABASE {d} OWNER TO {r}",
+            chk.owned_by("database", name, name),
+            d=db,
+            r=db,
+        ),
+        _exact_grants(tenant.id, "database", name, db, {}),
+        _stmt(
+            tenant.id,
+            f"grant {RDS_IAM} to {name} where the server has it (IAM login of the tenant's workload)",
+            "GRANT {g} TO {r}",
+            chk.member_of_if_present(name, RDS_IAM),
+            g=_ident(RDS_IAM),
+            r=db,
+        ),
+        _revoke_public_create(tenant.id, database=name),
+    ]
+
+
+# --- bridge -----------------------------------------------------------------------------
+
+
+def _bridge_tenant(tenant: TenantDb) -> list[Statement]:
+    name = tenant_role(tenant.id)
+    ident = _ident(name)
+    owner = _ident(OWNER_ROLE)
+    return [
+        *_tenant_role(tenant),
+        _stmt(
+            tenant.id,
+            f"create schema {name}",
+            "CREATE SCHEMA {s} AUTHORIZATION {o}",
+            chk.schema_exists(name),
+            s=ident,
+            o=owner,
+        ),
+        _stmt(
+            tenant.id,
+            f"schema {name} owned by {OWNER_ROLE}",
+            "ALTER SCHEMA {s} OWNER TO {o}",
+            chk.owned_by("schema", name, OWNER_ROLE),
+            s=ident,
+            o=owner,
+        ),
+        _exact_grants(tenant.id, "schema", name, ident, {name: ("CREATE", "USAGE")}),
+        _stmt(
+            tenant.id,
+            f"pin search_path of {name} to its schema",
+            "ALTER ROLE {r} SET search_path = {s}",
+            chk.role_setting(name, f"search_path={name}"),
+            r=ident,
+            s=ident,
+        ),
+        _admin_member(tenant.id, name),
+        _stmt(
+            tenant.id,
+            f"no default PUBLIC EXECUTE on functions of {name}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {r} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
+            chk.default_acl_revoked_from_public(name, "f"),
+            r=ident,
+        ),
+        _stmt(
+            tenant.id,
+            f"no default PUBLIC USAGE on types of {name}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {r} REVOKE USAGE ON TYPES FROM PUBLIC",
+            chk.default_acl_revoked_from_public(name, "T"),
+            r=ident,
+        ),
+    ]
+
+
+def _bridge_shared() -> list[Statement]:
+    return [
+        *_group_role(OWNER_ROLE),
+        _admin_member(SHARED, OWNER_ROLE),
+        _revoke_public_create(SHARED),
+    ]
+
+
+# --- pool -------------------------------------------------------------------------------
+
+
+def _pool_tenant(tenant: TenantDb) -> list[Statement]:
+    role = tenant_role(tenant.id)
+    grant = _stmt(
+        tenant.id,
+        f"grant {APP_ROLE} to {role}",
+        "GRANT {g} TO {r}",
+        chk.member_of(role, APP_ROLE),
+        g=_ident(APP_ROLE),
+        r=_ident(role),
+    )
+    return [*_tenant_role(tenant), grant]
+
+
+def _pool_shared(tables: Sequence[PoolTable], timeout_ms: int) -> list[Statement]:
+    schema = _ident(POOL_SCHEMA)
+    statements = [
+        *_group_role(OWNER_ROLE),
+        *_group_role(APP_ROLE, " NOBYPASSRLS"),
+        _admin_member(SHARED, OWNER_ROLE),
+        # The shared service login: no per-tenant CONNECTION LIMIT (the pool size is its limit).
+        *_login_role(SHARED, APP_LOGIN_ROLE, True, -1, timeout_ms),
+        _stmt(
+            SHARED,
+            f"grant {APP_ROLE} to {APP_LOGIN_ROLE}",
+            "GRANT {g} TO {r}",
+            chk.member_of(APP_LOGIN_ROLE, APP_ROLE),
+            g=_ident(APP_ROLE),
+            r=_ident(APP_LOGIN_ROLE),
+        ),
+        _revoke_public_create(SHARED),
+        _stmt(
+            SHARED,
+            f"create schema {POOL_SCHEMA}",
+            "CREATE SCHEMA {s} AUTHORIZATION {o}",
+            chk.schema_exists(POOL_SCHEMA),
+            s=schema,
+            o=_ident(OWNER_ROLE),
+        ),
+        _stmt(
+            SHARED,
+            f"schema {POOL_SCHEMA} owned by {OWNER_ROLE}",
+            "ALTER SCHEMA {s} OWNER TO {o}",
+            chk.owned_by("schema", POOL_SCHEMA, OWNER_ROLE),
+            s=schema,
+            o=_ident(OWNER_ROLE),
+        ),
+        _exact_grants(SHARED, "schema", POOL_SCHEMA, schema, {APP_ROLE: ("USAGE",)}),
+    ]
+    for table in tables:
+        statements += _pool_table(table)
+    return statements
+
+
+def _column_sql(
+    name: str, type_: str, default: sql.Composable | None, not_null: bool
+) -> sql.Composed:
+    parts: list[sql.Composable] = [_ident(name), sql.SQL(type_)]
+    if default is not None:
+        parts += [sql.SQL("DEFAULT"), default]
+    if not_null:
+        parts.append(sql.SQL("NOT NULL"))
+    return sql.SQL(" ").join(parts)
+
+
+def _columns(names: Iterable[str]) -> sql.Composed:
+    return sql.SQL(", ").join(_ident(name) for name in names)
+
+
+def _create_table(table: PoolTable) -> sql.Composed:
+    # With no tenant set the default is NULL and NOT NULL rejects the row: fail closed.
+    items = [_column_sql(TENANT_COLUMN, "text", CURRENT_TENANT, True)]
+    items += [
+        _column_sql(c.name, c.type, sql.SQL(c.default) if c.default else None, c.not_null)
+        for c in table.columns
+    ]
+    items.append(sql.SQL("PRIMARY KEY ({})").format(_columns(table.primary_key)))
+    for fk in table.foreign_keys:
+        items.append(
+            sql.SQL("FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}").format(
+                _columns(fk.columns),
+                _ident(POOL_SCHEMA, fk.table),
+                _columns(fk.ref_columns),
+                sql.SQL(fk.on_delete),
+            )
+        )
+    return sql.SQL("CREATE TABLE {} ({})").format(
+        _ident(POOL_SCHEMA, table.name), sql.SQL(", ").join(items)
+    )
+
+
+def _policy(table: PoolTable, name: str, restrictive: bool, predicate: sql.Composable) -> Statement:
+    qualified = f"{POOL_SCHEMA}.{table.name}"
+    ident, policy = _ident(POOL_SCHEMA, table.name), _ident(name)
+    create = sql.SQL(
+        "CREATE POLICY {p} ON {t} AS {kind} FOR ALL TO {app} USING ({pred}) WITH CHECK ({pred})"
+    ).format(
+        p=policy,
+        t=ident,
+        kind=sql.SQL("RESTRICTIVE" if restrictive else "PERMISSIVE"),
+        app=_ident(APP_ROLE),
+        pred=predicate,
+    )
+    salt = hashlib.sha256(create.as_string(None).encode()).hexdigest()
+    # Record the fingerprint of what the server now holds (see sqlchecks.policy_fingerprint).
+    comment = sql.SQL(
+        "DO $tenancy$ BEGIN EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', {name}, {quoted},"
+        " (SELECT {fp} FROM pg_policy p WHERE p.polrelid = to_regclass({q}) AND p.polname = {name}));"
+        " END $tenancy$"
+    ).format(
+        name=sql.Literal(name),
+        quoted=sql.Literal(ident.as_string(None)),
+        fp=chk.policy_fingerprint(salt),
+        q=sql.Literal(qualified),
+    )
+    drop = sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(policy, ident)
+    return Statement(
+        SHARED,
+        f"policy {name} on {qualified}",
+        sql.SQL("; ").join([drop, create, comment]),
+        chk.policy_current(qualified, name, salt),
+    )
+
+
+def _tenant_predicate() -> sql.Composed:
+    return sql.SQL("{} = {}").format(_ident(TENANT_COLUMN), CURRENT_TENANT)
+
+
+def _login_binding_predicate() -> sql.Composed:
+    # A per-tenant login may only act as its own tenant; the shared service login
+    # (any other role) is trusted to set the tenant. The scalar subquery becomes an
+    # InitPlan, evaluated once per statement: left bare, PostgreSQL keeps a security
+    # qual as a per-row filter even though it references no column.
+    return sql.SQL(
+        "(SELECT NOT starts_with(session_user, {prefix})"
+        " OR session_user = {prefix} || translate({tenant}, '-', '_'))"
+    ).format(prefix=sql.Literal(TENANT_PREFIX), tenant=CURRENT_TENANT)
+
+
+def _pool_table(table: PoolTable) -> list[Statement]:
+    qualified = f"{POOL_SCHEMA}.{table.name}"
+    ident = _ident(POOL_SCHEMA, table.name)
+    statements = [
+        Statement(
+            SHARED,
+            f"create table {qualified}",
+            _create_table(table),
+            chk.relation_exists(qualified),
+        ),
+        _stmt(
+            SHARED,
+            f"table {qualified} owned by {OWNER_ROLE}",
+            "ALTER TABLE {t} OWNER TO {o}",
+            chk.owned_by("table", qualified, OWNER_ROLE),
+            t=ident,
+            o=_ident(OWNER_ROLE),
+        ),
+        _stmt(
+            SHARED,
+            f"enable and force row level security on {qualified}",
+            "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY",
+            chk.row_security_forced(qualified),
+            t=ident,
+        ),
+        _policy(table, "tenant_isolation", False, _tenant_predicate()),
+        _policy(table, "tenant_login_binding", True, _login_binding_predicate()),
+        # No TRUNCATE (it ignores RLS), REFERENCES or TRIGGER for the app.
+        _exact_grants(
+            SHARED, "table", qualified, ident, {APP_ROLE: ("DELETE", "INSERT", "SELECT", "UPDATE")}
+        ),
+    ]
+    for columns in table.indexes:
+        index = table.index_name(columns)
+        statements.append(
+            _stmt(
+                SHARED,
+                f"index {index} on {qualified} ({', '.join(columns)})",
+                "CREATE INDEX {i} ON {t} ({c})",
+                chk.relation_exists(f"{POOL_SCHEMA}.{index}"),
+                i=_ident(index),
+                t=ident,
+                c=_columns(columns),
+            )
+        )
+    return statements
+
+
+# --- entry points -----------------------------------------------------------------------
+
+
+def build_plan(
+    server: str,
+    isolation: Isolation,
+    tenants: Sequence[TenantDb],
+    tables: Sequence[PoolTable] = DEFAULT_POOL_TABLES,
+) -> SqlPlan:
+    """The plan for one server: shared statements first, then each tenant by id."""
+    ordered = sorted(tenants, key=lambda t: t.id)
+    per_tenant = {"silo": _silo_tenant, "bridge": _bridge_tenant, "pool": _pool_tenant}[isolation]
+    statements: list[Statement] = []
+    if isolation == "bridge":
+        statements += _bridge_shared()
+    elif isolation == "pool":
+        # A tier-level value: adding a tenant of the same tier leaves it unchanged.
+        timeout = max(
+            (t.statement_timeout_ms for t in ordered), default=DEFAULT_STATEMENT_TIMEOUT_MS
+        )
+        statements += _pool_shared(tables, timeout)
+    for tenant in ordered:
+        statements += per_tenant(tenant)
+    return SqlPlan(server, isolation, tuple(t.id for t in ordered), tuple(statements))
+
+
+def plan_for_server(
+    server: str,
+    isolation: Isolation,
+    tenants: Sequence[PlacedTenant],
+    tables: Sequence[PoolTable] = DEFAULT_POOL_TABLES,
+) -> SqlPlan:
+    wrong = [t.id for t in tenants if t.isolation != isolation]
+    if wrong:
+        raise ValueError(f"tenants {wrong} are not {isolation} tenants")
+    return build_plan(server, isolation, [TenantDb.from_placed(t) for t in tenants], tables)
+
+
+def cell_servers(catalog: Catalog, cell: Cell) -> dict[str, tuple[Isolation, list[PlacedTenant]]]:
+    """Every database server of a cell: shared shards by name, silo servers by tenant id."""
+    tenants = cell_tenants(catalog, cell)
+    servers: dict[str, tuple[Isolation, list[PlacedTenant]]] = {}
+    for shard, members in shards_in_use(tenants).items():
+        servers[shard] = (members[0].isolation, members)
+    for placed in tenants:
+        if placed.isolation == "silo":
+            servers[placed.id] = ("silo", [placed])
+    return dict(sorted(servers.items()))

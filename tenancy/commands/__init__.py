@@ -1,0 +1,15 @@
+"""The command groups of ``tenancy``: a new command is one module here plus one line below.
+
+Each module defines ``register(subparsers)``, which adds its sub-parsers and
+sets ``handler`` on them; ``tenancy/cli.py`` turns what a handler returns or
+raises into the exit code.
+"""
+
+from tenancy.commands import check, db, diff, plan
+
+COMMANDS = (
+    plan,  # tenancy plan, tenancy schema
+    check,  # tenancy check, tenancy compliance
+    diff,  # tenancy diff, tenancy stacks
+    db,  # tenancy db plan|apply
+)

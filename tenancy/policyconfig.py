@@ -1,0 +1,97 @@
+"""The policy pack's config, derived from the catalog: ``policies/config.generated.json``.
+
+The pack cannot read the catalog (it is uploaded alone), so its catalog-derived
+settings ship as a generated file in ``--policy-pack-config`` form (rule id ->
+settings). Regenerate after editing stacks/tenants.yaml or a stack file:
+
+    .venv/bin/python -m tenancy.policyconfig          # write
+    .venv/bin/python -m tenancy.policyconfig --check  # exit 1 when stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from components.model.cell import PRODUCTION_ENVIRONMENTS
+from components.model.regions import AZURE_PAIRED_REGION
+from infra import program
+from policies.config import DEFAULTS, GENERATED_FILE
+from policies.rules import RULES
+from tenancy.stackfiles import known_stacks, read_stack_config
+
+CATALOG = "tenants.yaml"
+
+
+def _tenant_rows(stack: str) -> list[dict[str, Any]]:
+    _settings, _catalog, blueprint = program.resolve(stack, read_stack_config(stack), "tenancy")
+    return [
+        {"id": p.id, "tier": p.tier_name, "isolation": p.isolation, "shard": p.shard}
+        for p in sorted(blueprint.tenants, key=lambda placed: placed.id)
+    ]
+
+
+def settings() -> dict[str, Any]:
+    """Every catalog-derived setting, flat."""
+    catalog = program.read_catalog(CATALOG)
+    return {
+        **DEFAULTS,
+        "productionEnvironments": sorted(PRODUCTION_ENVIRONMENTS),
+        "allowedRegions": {
+            zone: {cloud: list(regions) for cloud, regions in sorted(clouds.items())}
+            for zone, clouds in sorted(catalog.residency_zones.items())
+        },
+        "azurePairedRegions": dict(sorted(AZURE_PAIRED_REGION.items())),
+        "minRetentionDaysByTier": {
+            name: tier.database.backup_retention_days
+            for name, tier in sorted(catalog.tiers.items())
+        },
+        "tierAppLimits": {
+            name: {
+                "minReplicas": tier.app.min_replicas,
+                "maxReplicas": tier.app.max_replicas,
+                "cpuTarget": tier.app.cpu_target,
+                "memoryTarget": tier.app.memory_target,
+            }
+            for name, tier in sorted(catalog.tiers.items())
+        },
+        "tenantsByStack": {stack: _tenant_rows(stack) for stack in known_stacks()},
+    }
+
+
+def generate() -> dict[str, dict[str, Any]]:
+    values = settings()
+    return {
+        rule.id: {key: values[key] for key in rule.config_keys}
+        for rule in sorted(RULES, key=lambda r: r.id)
+        if rule.config_keys
+    }
+
+
+def render() -> str:
+    return json.dumps(generate(), indent=2, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tenancy.policyconfig", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
+    parser.add_argument("--output", default=str(GENERATED_FILE))
+    args = parser.parse_args(argv)
+    text = render()
+    path = Path(args.output)
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            print(f"{path} is stale: run python -m tenancy.policyconfig", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

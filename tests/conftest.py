@@ -1,0 +1,78 @@
+"""A real, throwaway PostgreSQL server for the in-database isolation tests.
+
+One cluster per test session (initdb + pg_ctl, ~1 s); each module works in its
+own database and with its own tenant ids, because roles are cluster-wide.
+Tests log in *as* the tenant and app roles (trust auth on 127.0.0.1), so every
+probe meets the same privilege checks production would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from components.postgres.apply import ApplyReport, apply_plan
+from components.postgres.sqlplan import SqlPlan, TenantDb, build_plan
+from tests.support.pgserver import MIN_VERSION, PgServer, start_server
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgServer]:
+    server = start_server()
+    try:
+        with psycopg.connect(server.dsn()) as conn:
+            version = conn.info.server_version
+        if version < MIN_VERSION * 10_000:
+            pytest.fail(f"PostgreSQL {MIN_VERSION}+ required, found {version}")
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def new_database(pg: PgServer) -> Callable[[str], str]:
+    """Create a uniquely named database; returns its admin DSN."""
+
+    def create(prefix: str) -> str:
+        name = f"{prefix}_{next(_names)}"
+        with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return pg.dsn(name)
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def apply() -> Callable[..., ApplyReport]:
+    """apply(dsn, server, isolation, *tenant_ids_or_specs) -> ApplyReport."""
+
+    def run(dsn: str, server: str, isolation: str, *tenants: str | TenantDb) -> ApplyReport:
+        specs = [t if isinstance(t, TenantDb) else TenantDb(t) for t in tenants]
+        return apply_plan(dsn, make_plan(server, isolation, specs))
+
+    return run
+
+
+def make_plan(server: str, isolation: str, specs: list[TenantDb]) -> SqlPlan:
+    return build_plan(server, isolation, specs)  # type: ignore[arg-type]
+
+
+def dsn_as(admin_dsn: str, user: str, dbname: str | None = None) -> str:
+    return psycopg.conninfo.make_conninfo(
+        admin_dsn, user=user, **({"dbname": dbname} if dbname else {})
+    )
+
+
+@pytest.fixture(scope="session")
+def login() -> Callable[..., psycopg.Connection]:
+    """login(admin_dsn, role, dbname=None) -> a connection authenticated as ``role``."""
+
+    def connect(admin_dsn: str, role: str, dbname: str | None = None) -> psycopg.Connection:
+        return psycopg.connect(dsn_as(admin_dsn, role, dbname))
+
+    return connect
