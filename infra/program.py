@@ -6,7 +6,6 @@ mock engine, so what the plan shows is what ``pulumi up`` registers.
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,9 @@ from components.model.stack import (
     parse_stack_settings,
 )
 from components.model.validation import parse_catalog
+from components.model.workloads import check_identity_settings
+from infra import workloads
+from infra.cells import cell_for
 
 STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
 
@@ -85,6 +87,7 @@ def resolve(
         raise InputError(
             [Issue(settings.catalog_path, "tenants", str(error), "rename one of the tenants")]
         ) from None
+    check_identity_settings(settings, blueprint, file)
     return settings, catalog, blueprint
 
 
@@ -95,16 +98,11 @@ def run() -> None:
 
 
 def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
-    # Imported by name so a cell loads only its own cloud's (large) SDK.
-    cloud_cell = importlib.import_module(f"infra.cells.{settings.cell.cloud}")
-    deployed = cloud_cell.deploy(settings, blueprint)
+    cell = cell_for(settings, blueprint)
+    deployed = cell.deploy_servers()
     connections = deployed.connections
-    from infra import (
-        workloads as k8s_cell,  # after the cloud cell: Kubernetes is the same on every cloud
-    )
-
-    # Silo identities are granted on their own server: the cloud cell hands its facts on.
-    namespaces = k8s_cell.deploy(settings, blueprint, deployed.silo_servers)
+    # After the servers: a silo identity is granted on its own server.
+    namespaces = workloads.deploy(settings, blueprint, cell, deployed.silo_servers)
     for tenant_id, namespace in namespaces.items():
         if tenant_id in connections:
             connections[tenant_id]["namespace"] = namespace

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from components.model.cell import PRODUCTION_ENVIRONMENTS
-from components.model.regions import AZURE_PAIRED_REGION
+from components.model.clouds import AZURE
 from infra import program
 from policies.config import DEFAULTS, GENERATED_FILE
 from policies.rules import RULES
@@ -44,7 +44,7 @@ def settings() -> dict[str, Any]:
             zone: {cloud: list(regions) for cloud, regions in sorted(clouds.items())}
             for zone, clouds in sorted(catalog.residency_zones.items())
         },
-        "azurePairedRegions": dict(sorted(AZURE_PAIRED_REGION.items())),
+        "azurePairedRegions": dict(sorted(AZURE.paired_regions.items())),
         "minRetentionDaysByTier": {
             name: tier.database.backup_retention_days
             for name, tier in sorted(catalog.tiers.items())

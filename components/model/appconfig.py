@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .clouds import CLOUD_TRAITS, traits
 from .errors import InputError, Issue
 
 DEFAULT_IMAGE = "ghcr.io/tenancy/tenant-api:0.1.0"
@@ -55,16 +56,21 @@ class AppSettings:
 def _identity_cidrs(
     raw: Any, cloud: str | None, bad: Callable[[str, str, str], None]
 ) -> tuple[str, ...] | None:
-    """``identityEndpointCidrs``: private on AWS (the STS VPC endpoint), public on Azure
-    (Entra ID; RFC 1918 is always excepted), not settable on GCP (fixed metadata server)."""
+    """``identityEndpointCidrs``, checked against the cloud's kind of token endpoint
+    (``IdentityTraits.endpoint``): private ranges only, public ranges only (RFC 1918 is
+    always excepted), or not settable where the platform fixes the addresses."""
     if raw is None:
         return None
     key = "identityEndpointCidrs"
-    if cloud == "gcp":
+    endpoint = traits(cloud).identity if cloud in CLOUD_TRAITS else None
+    if endpoint is not None and endpoint.endpoint == "fixed":
+        fixed = " and ".join(
+            f"{cidr.split('/')[0]}:{port}" for cidr, port in endpoint.fixed_endpoints
+        )
         bad(
             key,
-            "GKE's metadata server has fixed addresses",
-            "remove it: GCP always allows 169.254.169.254:80 and 169.254.169.252:988",
+            f"{endpoint.kind}'s token endpoint has fixed addresses",
+            f"remove it: {cloud} always allows {fixed}",
         )
         return None
     try:
@@ -74,18 +80,18 @@ def _identity_cidrs(
     if not networks:
         bad(key, f"{raw!r} is not a list of CIDRs", "list CIDRs like 10.20.0.0/16")
         return None
-    if cloud == "aws" and not all(n.is_private for n in networks):
+    kind = endpoint.endpoint if endpoint is not None else None
+    if kind == "private" and not all(n.is_private for n in networks):
         bad(
             key,
             f"{raw!r} is not a list of private CIDRs",
-            "list the private ranges of the cell's STS interface VPC endpoint",
+            endpoint.cidrs_hint if endpoint else "",
         )
-    if cloud == "azure" and any(n.is_private and n.prefixlen > 0 for n in networks):
+    if kind == "public" and any(n.is_private and n.prefixlen > 0 for n in networks):
         bad(
             key,
             f"{raw!r} includes a private range",
-            "list Entra ID's public ranges (or 0.0.0.0/0): private ranges would reopen "
-            "east-west HTTPS to other tenants",
+            endpoint.cidrs_hint if endpoint else "",
         )
     return tuple(str(n) for n in networks)
 

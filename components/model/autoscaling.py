@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from .clouds import CLOUD_TRAITS
+
 
 @dataclass(frozen=True)
 class Knob:
     field: str  # catalog path under tiers.<name>
-    aws: str
-    azure: str
-    gcp: str
-    kubernetes: str
+    kubernetes: str  # what it sets on the cell's cluster; each cloud's knob is in its traits
 
 
 _NA = "—"
@@ -29,96 +28,45 @@ _NA = "—"
 KNOBS: tuple[Knob, ...] = (
     Knob(
         "app.min_replicas / max_replicas",
-        _NA,
-        _NA,
-        _NA,
         "HPA `minReplicas`/`maxReplicas` (KEDA: `minReplicaCount`/`maxReplicaCount`)",
     ),
     Knob(
         "app.cpu_target / memory_target",
-        _NA,
-        _NA,
-        _NA,
         "HPA `Resource` metrics, `averageUtilization` (KEDA: `cpu`/`memory` triggers)",
     ),
     Knob(
         "app.scale_down_stabilization_seconds",
-        _NA,
-        _NA,
-        _NA,
         "HPA `behavior.scaleDown.stabilizationWindowSeconds`",
     ),
     Knob(
-        "app.cpu_/memory_request/limit",
-        _NA,
-        _NA,
-        _NA,
-        "container `resources`; LimitRange defaults and maximums",
+        "app.cpu_/memory_request/limit", "container `resources`; LimitRange defaults and maximums"
     ),
-    Knob("app.pdb_min_available", _NA, _NA, _NA, "PodDisruptionBudget `minAvailable`"),
+    Knob("app.pdb_min_available", "PodDisruptionBudget `minAvailable`"),
     Knob(
         "app.quota_pods / quota_cpu_millicores / quota_memory_mib",
-        _NA,
-        _NA,
-        _NA,
         "ResourceQuota `pods`, `limits.cpu`, `limits.memory` (+ requests)",
     ),
     Knob(
         "app.scale_windows",
-        _NA,
-        _NA,
-        _NA,
         "KEDA ScaledObject `cron` trigger (`start`, `end`, `timezone`, `desiredReplicas`)",
     ),
-    Knob(
-        "database.min_capacity / max_capacity",
-        "Aurora Serverless v2 `serverlessv2ScalingConfiguration` min/max ACU",
-        "fixed SKU per tier: General Purpose D-series sized for `min_capacity` (no compute autoscale)",
-        "fixed `db-custom` machine tier sized for `min_capacity` (no compute autoscale)",
-        _NA,
-    ),
-    Knob(
-        "database.min_read_replicas / max_read_replicas",
-        "silos and shards: App Auto Scaling target `rds:cluster:ReadReplicaCount` min/max",
-        "`min_read_replicas` fixed replicas (`createMode: Replica`); max: no effect "
-        "(no replica autoscaling)",
-        "`min_read_replicas` fixed replicas (`masterInstanceName`); max: no effect "
-        "(no replica autoscaling)",
-        _NA,
-    ),
-    Knob(
-        "database.read_replica_cpu_target",
-        "target-tracking policy `RDSReaderAverageCPUUtilization`",
-        "— (no replica autoscaling: no effect)",
-        "— (no replica autoscaling: no effect)",
-        _NA,
-    ),
-    Knob(
-        "database.storage_limit_gb",
-        "— (Aurora storage grows by itself, up to 128 TiB)",
-        "`storage.autoGrow: Enabled` (grows to the SKU's maximum)",
-        "`diskAutoresize: true`, `diskAutoresizeLimit`",
-        _NA,
-    ),
-    Knob(
-        "database.scale_windows",
-        "App Auto Scaling scheduled actions (`cron(...)`, `timezone`) on replica count",
-        "— (no compute or replica autoscale: windows have no effect)",
-        "— (no scheduled scaling: windows have no effect)",
-        _NA,
-    ),
+    Knob("database.min_capacity / max_capacity", _NA),
+    Knob("database.min_read_replicas / max_read_replicas", _NA),
+    Knob("database.read_replica_cpu_target", _NA),
+    Knob("database.storage_limit_gb", _NA),
+    Knob("database.scale_windows", _NA),
 )
 
 
 def knob_table_markdown() -> str:
+    clouds = list(CLOUD_TRAITS.values())
     lines = [
-        "| profile field | AWS | Azure | GCP | Kubernetes |",
-        "|---|---|---|---|---|",
+        "| profile field | " + " | ".join(c.title for c in clouds) + " | Kubernetes |",
+        "|---|" + "---|" * len(clouds) + "---|",
     ]
     for knob in KNOBS:
-        lines.append(
-            f"| `{knob.field}` | {knob.aws} | {knob.azure} | {knob.gcp} | {knob.kubernetes} |"
-        )
+        cells = [c.knobs.get(knob.field, _NA) for c in clouds]
+        lines.append(f"| `{knob.field}` | " + " | ".join(cells) + f" | {knob.kubernetes} |")
     return "\n".join(lines) + "\n"
 
 

@@ -232,15 +232,4 @@ class Catalog(_Strict):
         return self.tiers[tenant.tier]
 
 
-# Backup retention each managed service accepts, in days.
-RETENTION_RANGE_DAYS: dict[Cloud, tuple[int, int]] = {
-    "aws": (1, 35),  # Aurora BackupRetentionPeriod
-    "azure": (7, 35),  # Flexible Server backupRetentionDays
-    "gcp": (1, 365),  # Cloud SQL retainedBackups (one backup a day)
-}
-
-# Read replicas one primary may have: Aurora 15 (autoscaled up to max_read_replicas);
-# Flexible Server 5 and Cloud SQL 10, where min_read_replicas is a fixed count.
-READ_REPLICA_LIMIT: dict[Cloud, int] = {"aws": 15, "azure": 5, "gcp": 10}
-
 DEFAULT_TENANTS_PER_SHARD: dict[Isolation, int] = {"pool": 100, "bridge": 25, "silo": 1}

@@ -23,13 +23,10 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .clouds import traits
+
 RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 HTTPS = 443
-GKE_METADATA = "169.254.169.254/32"
-GKE_METADATA_PORT = 80
-GKE_DATAPLANE_V2_METADATA = "169.254.169.252/32"
-GKE_DATAPLANE_V2_METADATA_PORT = 988
-AZURE_DEFAULT_CIDRS = ("0.0.0.0/0",)
 
 
 @dataclass(frozen=True)
@@ -59,15 +56,12 @@ def identity_egress(
     ``configured`` is ``tenancy:app.identityEndpointCidrs`` (None: the cloud's default);
     ``private_cidrs`` are the cell's private ranges (``tenancy:app.databaseCidrs``).
     """
-    if cloud == "aws":
+    identity = traits(cloud).identity
+    if identity.endpoint == "fixed":
+        return tuple(EgressRule(cidr, (port,)) for cidr, port in identity.fixed_endpoints)
+    if identity.endpoint == "private":
         return tuple(EgressRule(c, (HTTPS,)) for c in (configured or private_cidrs))
-    if cloud == "azure":
-        return tuple(
-            EgressRule(c, (HTTPS,), _private_inside(c)) for c in (configured or AZURE_DEFAULT_CIDRS)
-        )
-    if cloud == "gcp":
-        return (
-            EgressRule(GKE_METADATA, (GKE_METADATA_PORT,)),
-            EgressRule(GKE_DATAPLANE_V2_METADATA, (GKE_DATAPLANE_V2_METADATA_PORT,)),
-        )
-    raise ValueError(f"unknown cloud {cloud!r}")
+    # A public endpoint: never reopen the private ranges (other tenants' pods and services).
+    return tuple(
+        EgressRule(c, (HTTPS,), _private_inside(c)) for c in (configured or identity.default_cidrs)
+    )

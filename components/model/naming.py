@@ -13,42 +13,17 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from .clouds import CLOUD_TRAITS
+from .namerules import NameRule
 
-@dataclass(frozen=True)
-class NameRule:
-    max_len: int
-    allowed: str  # regex character class of allowed characters
-    min_len: int = 1
-    lowercase: bool = True
-    start_letter: bool = True
-    single_hyphens: bool = True  # collapse "--" and strip edge hyphens
-    globally_unique: bool = False  # needs a stable per-stack suffix (DNS-visible names)
-    prefix: str = ""
+# Kubernetes DNS-1123 label (namespaces, most object names); each cloud's own kinds
+# come from its traits record as "<cloud>.<kind>", e.g. "aws.rds_cluster".
+KUBERNETES_RULES: dict[str, NameRule] = {"k8s.dns1123_label": NameRule(63, "a-z0-9-")}
 
-
-RULES: dict[str, NameRule] = {
-    # AWS RDS: 1-63, letter first, lowercase alnum + hyphen, no "--", no trailing "-".
-    "aws.rds_cluster": NameRule(63, "a-z0-9-"),
-    "aws.rds_instance": NameRule(63, "a-z0-9-"),
-    "aws.rds_parameter_group": NameRule(255, "a-z0-9-"),
-    "aws.db_subnet_group": NameRule(255, "a-z0-9-"),
-    "aws.kms_alias": NameRule(256, "a-zA-Z0-9/_-", prefix="alias/", lowercase=False),
-    "aws.resource": NameRule(255, "a-zA-Z0-9_-", lowercase=False),
-    # Azure: Flexible Server 3-63 and Key Vault 3-24 are global DNS names.
-    "azure.flexible_server": NameRule(63, "a-z0-9-", min_len=3, globally_unique=True),
-    "azure.key_vault": NameRule(24, "a-zA-Z0-9-", min_len=3, globally_unique=True),
-    "azure.key_vault_key": NameRule(127, "a-zA-Z0-9-"),
-    "azure.resource_group": NameRule(90, "a-zA-Z0-9_.()-", lowercase=False),
-    "azure.resource": NameRule(63, "a-zA-Z0-9_-", min_len=3, lowercase=False),
-    "azure.database": NameRule(63, "a-z0-9_-"),
-    # GCP: Cloud SQL ids are lowercase, letter first; project:instance <= 98.
-    "gcp.sql_instance": NameRule(80, "a-z0-9-", globally_unique=True),
-    "gcp.kms": NameRule(63, "a-zA-Z0-9_-", lowercase=False),
-    "gcp.secret": NameRule(255, "a-zA-Z0-9_-", lowercase=False),
-    "gcp.resource": NameRule(63, "a-z0-9-"),
-    "gcp.service_account": NameRule(30, "a-z0-9-", min_len=6),  # account_id: 6-30
-    # Kubernetes DNS-1123 label (namespaces, most object names).
-    "k8s.dns1123_label": NameRule(63, "a-z0-9-"),
+RULES: dict[str, NameRule] = KUBERNETES_RULES | {
+    f"{cloud.name}.{kind}": rule
+    for cloud in CLOUD_TRAITS.values()
+    for kind, rule in cloud.name_rules.items()
 }
 
 

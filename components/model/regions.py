@@ -11,39 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Azure region pairs (Microsoft's "cross-region replication" pairs). Geo-redundant
-# backups of a Flexible Server are copied to the pair; there is no way to choose another.
-AZURE_PAIRED_REGION: dict[str, str] = {
-    "westeurope": "northeurope",
-    "northeurope": "westeurope",
-    "germanywestcentral": "germanynorth",
-    "germanynorth": "germanywestcentral",
-    "francecentral": "francesouth",
-    "francesouth": "francecentral",
-    "uksouth": "ukwest",
-    "ukwest": "uksouth",
-    "swedencentral": "swedensouth",
-    "swedensouth": "swedencentral",
-    "switzerlandnorth": "switzerlandwest",
-    "switzerlandwest": "switzerlandnorth",
-    "norwayeast": "norwaywest",
-    "norwaywest": "norwayeast",
-    "eastus": "westus",
-    "westus": "eastus",
-    "eastus2": "centralus",
-    "centralus": "eastus2",
-    "westus2": "westcentralus",
-    "westcentralus": "westus2",
-    "westus3": "eastus",
-    "northcentralus": "southcentralus",
-    "southcentralus": "northcentralus",
-    "canadacentral": "canadaeast",
-    "canadaeast": "canadacentral",
-    "australiaeast": "australiasoutheast",
-    "australiasoutheast": "australiaeast",
-    "japaneast": "japanwest",
-    "japanwest": "japaneast",
-}
+from .clouds import AZURE
 
 GEO_BACKUP_ON = "on"
 GEO_BACKUP_OFF_OUTSIDE_ZONE = "off-pair-outside-zone"
@@ -68,7 +36,7 @@ class GeoBackupDecision:
 
 def azure_geo_backup(region: str, zone: str, zone_regions: Sequence[str]) -> GeoBackupDecision:
     """Geo-redundant backup only when the region's fixed pair lies inside the residency zone."""
-    pair = AZURE_PAIRED_REGION.get(region)
+    pair = AZURE.paired_regions.get(region)
     if pair is None:
         return GeoBackupDecision(
             False,

@@ -8,17 +8,19 @@ offline is a stack Pulumi accepts.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .appconfig import AppSettings, parse_app_settings
 from .catalog import CLOUDS, Catalog
 from .cell import Cell, parse_stack_name
+from .clouds import CLOUD_TRAITS, NetworkTraits, traits
 from .errors import InputError, Issue
 
 # The provider key that carries each cloud's region: the program never relies on
 # a provider's own default region (region fencing starts here).
-REGION_KEY = {"aws": "aws:region", "azure": "azure-native:location", "gcp": "gcp:region"}
+REGION_KEY = {name: cloud.region_key for name, cloud in CLOUD_TRAITS.items()}
 REQUIRED_KEYS = ("tenancy:environment", "tenancy:cloud", "tenancy:residency")
 OPTIONAL_KEYS = (
     "tenancy:catalog",
@@ -41,6 +43,9 @@ class StackSettings:
     gcp_project: str | None = None
     # Explicit opt-out of the cloud deletion-protection flag (dev only); the examples never set it.
     allow_destroy: bool = False
+    # The settings the stack file gives a value, as "tenancy:app.oidcIssuerUrl" for nested
+    # ones: what a prerequisite check asks for (``CloudTraits.identity.required_setting``).
+    given: frozenset[str] = frozenset()
 
     @property
     def deletion_protection(self) -> bool:
@@ -114,12 +119,9 @@ def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> 
                 )
             )
     network = config.get("tenancy:network")
-    if cell.cloud == "aws" and isinstance(network, dict) and network:
-        issues += _check_aws_network(network, file)
+    if isinstance(network, dict) and network:
+        issues += _check_network(traits(cell.cloud).network, network, file)
     return issues
-
-
-AWS_NETWORK_KEYS = ("vpcId", "privateSubnetIds", "allowedCidrs")
 
 
 def _is_private_cidr(value: Any) -> bool:
@@ -129,42 +131,29 @@ def _is_private_cidr(value: Any) -> bool:
         return False
 
 
-def _check_aws_network(network: dict[str, Any], file: str) -> list[Issue]:
+def _check_network(rules: NetworkTraits, network: dict[str, Any], file: str) -> list[Issue]:
     """Existing networking must be complete and private: it decides who can reach the data."""
     key = "tenancy:network"
     issues = [
         _issue(
-            file,
-            f"{key}.{name}",
-            "unknown network setting",
-            f"allowed: {', '.join(AWS_NETWORK_KEYS)}",
+            file, f"{key}.{name}", "unknown network setting", f"allowed: {', '.join(rules.keys)}"
         )
         for name in network
-        if name not in AWS_NETWORK_KEYS
+        if name not in rules.keys
     ]
-    if not isinstance(network.get("vpcId"), str) or not network.get("vpcId"):
-        issues.append(
-            _issue(
-                file,
-                f"{key}.vpcId",
-                "missing the VPC id",
-                "add 'vpcId: vpc-...' (or drop tenancy:network for a new private VPC)",
+    names_existing = any(name in network for name in rules.existing + rules.optional)
+    for name in rules.existing if names_existing else ():
+        if name not in network:
+            label = rules.labels.get(name, repr(name))
+            issues.append(_issue(file, f"{key}.{name}", f"missing {label}", rules.hint))
+    for name, value in network.items():
+        if name in rules.lists:
+            label = rules.labels.get(name, "ids")
+            issues += _check_id_list(
+                file, f"{key}.{name}", value, rules.lists[name], label, rules.hint
             )
-        )
-    subnets = network.get("privateSubnetIds")
-    if not (
-        isinstance(subnets, list)
-        and len(subnets) >= 2
-        and all(isinstance(s, str) and s for s in subnets)
-    ):
-        issues.append(
-            _issue(
-                file,
-                f"{key}.privateSubnetIds",
-                f"expected a list of at least two private subnet ids, got {subnets!r}",
-                "list private subnets in two or more availability zones (Aurora needs two)",
-            )
-        )
+        elif name in rules.keys and name != "allowedCidrs":
+            issues += _check_id(file, f"{key}.{name}", value, rules.id_patterns.get(name))
     cidrs = network.get("allowedCidrs", ["10.0.0.0/8"])
     if not (isinstance(cidrs, list) and cidrs and all(_is_private_cidr(c) for c in cidrs)):
         issues.append(
@@ -176,6 +165,40 @@ def _check_aws_network(network: dict[str, Any], file: str) -> list[Issue]:
             )
         )
     return issues
+
+
+_NUMBERS = {1: "one", 2: "two", 3: "three"}
+
+
+def _check_id(file: str, path: str, value: Any, pattern: tuple[str, str] | None) -> list[Issue]:
+    if not isinstance(value, str) or not value:
+        return [
+            _issue(file, path, f"expected a non-empty id, got {value!r}", "give the id as text")
+        ]
+    if pattern is not None and not re.match(pattern[0], value):
+        return [
+            _issue(file, path, f"{value!r} is not an id of this kind", f"use the form {pattern[1]}")
+        ]
+    return []
+
+
+def _check_id_list(
+    file: str, path: str, value: Any, minimum: int, label: str, hint: str
+) -> list[Issue]:
+    if (
+        isinstance(value, list)
+        and len(value) >= minimum
+        and all(isinstance(v, str) and v for v in value)
+    ):
+        return []
+    return [
+        _issue(
+            file,
+            path,
+            f"expected a list of at least {_NUMBERS.get(minimum, minimum)} {label}, got {value!r}",
+            hint,
+        )
+    ]
 
 
 def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> StackSettings:
@@ -210,7 +233,17 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         app=app,
         gcp_project=config.get("gcp:project"),
         allow_destroy=config.get("tenancy:allowDestroy") in (True, "true"),
+        given=_given_settings(config),
     )
+
+
+def _given_settings(config: dict[str, Any]) -> frozenset[str]:
+    given = {key for key, value in config.items() if value not in (None, "", [], {})}
+    for key in ("tenancy:app", "tenancy:network"):
+        nested = config.get(key)
+        if isinstance(nested, dict):
+            given |= {f"{key}.{name}" for name, value in nested.items() if value not in (None, "")}
+    return frozenset(given)
 
 
 def check_cell_against_catalog(settings: StackSettings, catalog: Catalog, file: str) -> None:

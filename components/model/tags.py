@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from .catalog import Cloud
+from .clouds import traits
 
 TAG_KEYS = ("tenant", "tier", "isolation", "residency", "compliance", "environment")
 MANAGED_BY = "tenancy"
@@ -18,11 +19,11 @@ def compliance_value(frameworks: Iterable[str]) -> str:
 
 
 def tag_key(cloud: Cloud, key: str) -> str:
-    # GCP label keys allow only [a-z0-9_-]; AWS and Azure allow the namespaced ':' form.
-    return f"tenancy-{key}" if cloud == "gcp" else f"tenancy:{key}"
+    # Namespaced "tenancy:tier" where the cloud allows ':' in keys, else "tenancy-tier".
+    return f"tenancy{traits(cloud).tag_key_separator}{key}"
 
 
-def _gcp_value(value: str) -> str:
+def _restricted_value(value: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "_", value.lower())[:63]
 
 
@@ -49,6 +50,6 @@ def resource_tags(
         values["shard"] = shard
     tags = {tag_key(cloud, key): value for key, value in values.items()}
     tags["managed-by"] = MANAGED_BY
-    if cloud == "gcp":
-        tags = {key: _gcp_value(value) for key, value in tags.items()}
+    if traits(cloud).restricted_label_values:
+        tags = {key: _restricted_value(value) for key, value in tags.items()}
     return tags

@@ -14,8 +14,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .autoscaling import cron_problem, timezone_problem
 from .catalog import (
-    READ_REPLICA_LIMIT,
-    RETENTION_RANGE_DAYS,
     TIER_NAME_PATTERN,
     AppProfile,
     Catalog,
@@ -24,6 +22,7 @@ from .catalog import (
     Tenant,
     Tier,
 )
+from .clouds import traits
 from .errors import InputError, Issue, format_path
 from .yamlsource import Loc, line_of, load_yaml
 
@@ -382,7 +381,8 @@ def _check_overrides(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> N
             f"effective min_capacity {merged_db.min_capacity:g} exceeds max_capacity {merged_db.max_capacity:g}",
             "make min_capacity <= max_capacity",
         )
-    low, high = RETENTION_RANGE_DAYS[tenant.cloud]
+    cloud = traits(tenant.cloud)
+    low, high = cloud.retention_days
     if not low <= merged_db.backup_retention_days <= high:
         report.add(
             (*loc, "tier"),
@@ -391,8 +391,10 @@ def _check_overrides(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> N
         )
     # The replica count a cloud will actually create: Azure and GCP create min_read_replicas
     # fixed replicas; a count the cloud refuses must fail here, not halfway through a deploy.
-    limit = READ_REPLICA_LIMIT[tenant.cloud]
-    replicas = merged_db.max_read_replicas if tenant.cloud == "aws" else merged_db.min_read_replicas
+    limit = cloud.read_replica_limit
+    replicas = (
+        merged_db.max_read_replicas if cloud.autoscaled_replicas else merged_db.min_read_replicas
+    )
     if replicas > limit:
         report.add(
             (*loc, "tier"),

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from .blueprint import Blueprint
 from .catalog import AppProfile, Isolation
 from .cell import PlacedTenant
+from .clouds import traits
+from .errors import InputError, Issue
 from .naming import physical_name
+from .stack import StackSettings
 from .tags import SHARED_TENANT, compliance_value
 
 NAMESPACE_PREFIX = "tnc"
@@ -92,3 +95,25 @@ def cell_workloads(blueprint: Blueprint) -> tuple[WorkloadSpec, ...]:
 
 def needs_keda(workloads: tuple[WorkloadSpec, ...]) -> bool:
     return any(spec.app.scale_windows and not spec.suspended for spec in workloads)
+
+
+def check_identity_settings(settings: StackSettings, blueprint: Blueprint, file: str) -> None:
+    """A cell with silo workloads needs its cloud's workload-identity setting.
+
+    Checked with the rest of the input, before anything is registered; ``file`` is the
+    stack file, so the error carries its line."""
+    if not any(spec.is_silo for spec in cell_workloads(blueprint)):
+        return
+    identity = traits(settings.cell.cloud).identity
+    if identity.required_setting in settings.given:
+        return
+    raise InputError(
+        [
+            Issue(
+                file,
+                f"config.{identity.required_setting}",
+                f"required for the workload identity of silo tenants ({identity.kind})",
+                identity.hint,
+            )
+        ]
+    )

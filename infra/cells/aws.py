@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import pulumi
+
 from components.args import NetworkArgs, ServerArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.shard import Shard, ShardArgs
 from components.aws.silo import SiloTenant, SiloTenantArgs
-from components.model.blueprint import Blueprint, ServerSpec
+from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
+from components.k8s.workload import APP_NAME
+from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.naming import physical_name
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
+from components.model.workloads import WorkloadSpec
+from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
+from infra.cells import WorkloadIdentity, workload_tags
 from infra.servers import DeployedServers, deploy_servers
 
 
@@ -37,14 +45,40 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
     return network.network
 
 
-def deploy(settings: StackSettings, blueprint: Blueprint) -> DeployedServers:
-    network = _network(settings, blueprint)
+class Cell:
+    """An AWS cell (see ``infra.cells.CloudCell``)."""
 
-    def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
-        if spec.is_silo:
-            return SiloTenant(
-                spec.component_name, SiloTenantArgs(spec.owner, args, spec.key_name, spec.database)
+    def __init__(self, settings: StackSettings, blueprint: Blueprint):
+        self.settings, self.blueprint = settings, blueprint
+
+    def deploy_servers(self) -> DeployedServers:
+        network = _network(self.settings, self.blueprint)
+
+        def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
+            if spec.is_silo:
+                return SiloTenant(
+                    spec.component_name,
+                    SiloTenantArgs(spec.owner, args, spec.key_name, spec.database),
+                )
+            return Shard(
+                spec.component_name, ShardArgs(spec.owner, args, spec.key_name, spec.database)
             )
-        return Shard(spec.component_name, ShardArgs(spec.owner, args, spec.key_name, spec.database))
 
-    return deploy_servers(settings, blueprint, network, build)
+        return deploy_servers(self.settings, self.blueprint, network, build)
+
+    def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
+        """IRSA: an IAM role the pod's ServiceAccount assumes through the EKS OIDC provider."""
+        env = self.settings.cell.environment
+        role = IrsaRole(
+            f"silo-{spec.owner}-irsa",
+            IrsaRoleArgs(
+                role_name=physical_name("aws.resource", NAME_PREFIX, env, spec.owner, "app"),
+                oidc_provider_arn=str(self.settings.app.oidc_provider_arn),
+                namespace=spec.namespace,
+                service_account=APP_NAME,
+                tags=workload_tags(self.settings, self.blueprint, spec),
+                # The SQL plan's login role of the tenant, on its own cluster only.
+                db_user_arn=pulumi.Output.concat(server.iam_resource, "/", tenant_role(spec.owner)),
+            ),
+        )
+        return WorkloadIdentity({"eks.amazonaws.com/role-arn": role.arn})

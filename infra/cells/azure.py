@@ -16,12 +16,19 @@ from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
 from components.azure.shard import Shard, ShardArgs
 from components.azure.silo import SiloTenant, SiloTenantArgs
 from components.azure.vault import KeyVault, KeyVaultArgs
+from components.azure.workload_identity import WorkloadIdentity as EntraWorkloadIdentity
+from components.azure.workload_identity import (
+    WorkloadIdentityArgs as EntraWorkloadIdentityArgs,
+)
+from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
 from components.model.naming import physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
+from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
+from infra.cells import WorkloadIdentity, workload_tags
 from infra.servers import DeployedServers, deploy_servers
 
 
@@ -135,19 +142,61 @@ def cell_facts(
     )
 
 
-def deploy(settings: StackSettings, blueprint: Blueprint) -> DeployedServers:
-    tags = _cell_tags(settings, blueprint)
-    group = _resource_group(settings, tags)
-    network = _network(settings, group, tags)
-    cell = cell_facts(settings, blueprint, group, tags)
-    # "The plan says why": the geo-backup decision is a stack output (and a tag on each server).
-    pulumi.export("notes", {"geo_backup": cell.geo_backup.reason})
+class Cell:
+    """An Azure cell (see ``infra.cells.CloudCell``)."""
 
-    def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
-        if spec.is_silo:
-            return SiloTenant(
-                spec.component_name, SiloTenantArgs(spec.owner, args, spec.key_name, cell)
+    def __init__(self, settings: StackSettings, blueprint: Blueprint):
+        self.settings, self.blueprint = settings, blueprint
+        self._identity_group: ResourceGroup | None = None
+
+    def deploy_servers(self) -> DeployedServers:
+        settings, blueprint = self.settings, self.blueprint
+        tags = _cell_tags(settings, blueprint)
+        group = _resource_group(settings, tags)
+        network = _network(settings, group, tags)
+        cell = cell_facts(settings, blueprint, group, tags)
+        # "The plan says why": the geo-backup decision is a stack output (and a tag on each server).
+        pulumi.export("notes", {"geo_backup": cell.geo_backup.reason})
+
+        def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
+            if spec.is_silo:
+                return SiloTenant(
+                    spec.component_name, SiloTenantArgs(spec.owner, args, spec.key_name, cell)
+                )
+            return Shard(spec.component_name, ShardArgs(spec.owner, args, spec.key_name, cell))
+
+        return deploy_servers(settings, blueprint, network, build)
+
+    def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
+        """Entra Workload ID: a user-assigned identity federated with the pod's ServiceAccount."""
+        env, region = self.settings.cell.environment, self.settings.cell.region
+        tags = workload_tags(self.settings, self.blueprint, spec)
+        if self._identity_group is None:
+            # Identities outlive no server: their own group keeps them apart from the data.
+            self._identity_group = ResourceGroup(
+                "workload-identities",
+                ResourceGroupArgs(
+                    name=physical_name(
+                        "azure.resource_group", NAME_PREFIX, env, region, "identities"
+                    ),
+                    location=region,
+                    tags=tags | {"tenancy:tenant": "shared"},
+                ),
             )
-        return Shard(spec.component_name, ShardArgs(spec.owner, args, spec.key_name, cell))
-
-    return deploy_servers(settings, blueprint, network, build)
+        identity = EntraWorkloadIdentity(
+            f"silo-{spec.owner}-workload-identity",
+            EntraWorkloadIdentityArgs(
+                identity_name=physical_name("azure.resource", NAME_PREFIX, env, spec.owner, "app"),
+                resource_group_name=self._identity_group.name,
+                location=region,
+                oidc_issuer_url=str(self.settings.app.oidc_issuer_url),
+                namespace=spec.namespace,
+                service_account=APP_NAME,
+                tags=tags,
+                database_server_id=server.iam_resource,
+            ),
+        )
+        return WorkloadIdentity(
+            {"azure.workload.identity/client-id": identity.client_id},
+            {"azure.workload.identity/use": "true"},
+        )

@@ -9,11 +9,16 @@ from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
 from components.gcp.service_agent import ServiceAgent, ServiceAgentArgs
 from components.gcp.shard import Shard, ShardArgs
 from components.gcp.silo import SiloTenant, SiloTenantArgs
+from components.gcp.workload_identity import WorkloadIdentity as GkeIdentity
+from components.gcp.workload_identity import WorkloadIdentityArgs as GkeIdentityArgs
+from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
 from components.model.naming import physical_name
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
+from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
+from infra.cells import WorkloadIdentity
 from infra.servers import DeployedServers, deploy_servers
 
 
@@ -56,15 +61,36 @@ def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
     )
 
 
-def deploy(settings: StackSettings, blueprint: Blueprint) -> DeployedServers:
-    cell = cell_facts(settings, blueprint)
-    network = _network(settings)
+class Cell:
+    """A GCP cell (see ``infra.cells.CloudCell``)."""
 
-    def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
-        if spec.is_silo:
-            return SiloTenant(
-                spec.component_name, SiloTenantArgs(spec.owner, args, spec.key_name, cell)
-            )
-        return Shard(spec.component_name, ShardArgs(spec.owner, args, spec.key_name, cell))
+    def __init__(self, settings: StackSettings, blueprint: Blueprint):
+        self.settings, self.blueprint = settings, blueprint
 
-    return deploy_servers(settings, blueprint, network, build)
+    def deploy_servers(self) -> DeployedServers:
+        cell = cell_facts(self.settings, self.blueprint)
+        network = _network(self.settings)
+
+        def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
+            if spec.is_silo:
+                return SiloTenant(
+                    spec.component_name, SiloTenantArgs(spec.owner, args, spec.key_name, cell)
+                )
+            return Shard(spec.component_name, ShardArgs(spec.owner, args, spec.key_name, cell))
+
+        return deploy_servers(self.settings, self.blueprint, network, build)
+
+    def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
+        """GKE Workload Identity: a Google service account the pod's ServiceAccount acts as."""
+        env = self.settings.cell.environment
+        account = GkeIdentity(
+            f"silo-{spec.owner}-workload-identity",
+            GkeIdentityArgs(
+                account_id=physical_name("gcp.service_account", NAME_PREFIX, env, spec.owner),
+                project=str(self.settings.gcp_project),
+                namespace=spec.namespace,
+                service_account=APP_NAME,
+                instance=server.iam_resource,
+            ),
+        )
+        return WorkloadIdentity({"iam.gke.io/gcp-service-account": account.email})

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.model.regions import AZURE_PAIRED_REGION
+from components.model.clouds import AZURE
 from components.model.tags import TAG_KEYS, tag_key
 from tenancy import cli
 from tenancy.stackfiles import read_stack_config
@@ -114,7 +114,7 @@ def _azure(plan: Plan, owner: dict[str, Any]) -> Guarantees:
         "key": vaults[key["inputs"]["vaultName"]]["inputs"]["location"],
     }
     if inputs["backup"]["geoRedundantBackup"] == "Enabled":
-        locations["geo_backup"] = AZURE_PAIRED_REGION[inputs["location"]]
+        locations["geo_backup"] = AZURE.paired_regions[inputs["location"]]
     for index, replica in enumerate(
         plan.replicas_under(owner, "azure-native:dbforpostgresql:Server")
     ):

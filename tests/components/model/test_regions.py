@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from components.model.clouds import AZURE
 from components.model.regions import (
-    AZURE_PAIRED_REGION,
     GEO_BACKUP_OFF_NO_PAIR,
     GEO_BACKUP_OFF_OUTSIDE_ZONE,
     GEO_BACKUP_ON,
@@ -19,7 +19,7 @@ from components.model.windows import window_start
 
 def test_azure_pairs_are_symmetric_where_microsoft_pairs_both_ways() -> None:
     for region in ("westeurope", "germanywestcentral", "eastus", "westus2"):
-        assert AZURE_PAIRED_REGION[AZURE_PAIRED_REGION[region]] == region
+        assert AZURE.paired_regions[AZURE.paired_regions[region]] == region
 
 
 def test_geo_backup_is_off_when_the_pair_is_outside_the_zone_and_says_why() -> None:
