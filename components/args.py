@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_random as random
 
 from components.model.catalog import Isolation
 from components.model.cell import PlacedTenant
@@ -47,6 +48,37 @@ class NetworkArgs:
     private_dns_zone_id: Any = None  # Azure only: Input[str]
 
 
+# The admin login every cloud's server is created with; its password never leaves the
+# cloud's secret store (AWS: RDS-managed; Azure, GCP: ``admin_password``).
+ADMIN_USER = "tenancy_admin"
+
+
+@dataclass(frozen=True)
+class ReplicaWindowArgs:
+    """A scheduled floor on the replica count (AWS scheduled actions; no effect elsewhere)."""
+
+    name: str
+    start_cron: str  # 5-field cron, as in the catalog
+    end_cron: str
+    timezone: str
+    min_replicas: int  # the floor while the window is open
+
+
+@dataclass(frozen=True)
+class ReplicaArgs:
+    """Read replicas of one server, the same on every cloud.
+
+    Aurora autoscales between ``min_count`` and ``max_count`` on reader CPU (and the
+    windows); Flexible Server and Cloud SQL cannot autoscale replicas, so they create
+    ``min_count`` fixed replicas and the rest has no effect there (README's knob table).
+    """
+
+    min_count: int = 0
+    max_count: int = 0
+    cpu_target_percent: int = 70
+    windows: Sequence[ReplicaWindowArgs] = ()
+
+
 @dataclass(frozen=True)
 class ServerArgs:
     """One PostgreSQL server: a silo tenant's own, or a bridge/pool shard."""
@@ -68,10 +100,7 @@ class ServerArgs:
     encryption: EncryptionArgs = field(default_factory=EncryptionArgs)
     postgres_major_version: int = 16
     storage_limit_gb: int = 1024  # ceiling for automatic storage growth, where the cloud has one
-    # Fixed read replicas (the tier's min_read_replicas) on Azure and GCP, which cannot
-    # autoscale them; AWS autoscales replicas from the whole profile instead (ShardArgs,
-    # SiloTenantArgs ``database``), with this number as its floor.
-    read_replicas: int = 0
+    replicas: ReplicaArgs = field(default_factory=ReplicaArgs)
     # The tenants on this server, whose isolation inside PostgreSQL the server applies.
     tenants: tuple[PlacedTenant, ...] = ()
 
@@ -83,3 +112,21 @@ def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[Any]:
     if depends is None:
         return []
     return list(depends) if isinstance(depends, list | tuple) else [depends]
+
+
+def admin_password(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """A generated admin password (pulumi-random), for clouds that do not manage one.
+
+    Kept in Pulumi state as a secret and written to the cloud's secret store by the caller.
+    """
+    password = random.RandomPassword(
+        f"{name}-admin-password",
+        length=32,
+        special=True,
+        override_special="-_.~",  # URL- and shell-safe
+        min_lower=2,
+        min_upper=2,
+        min_numeric=2,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return password.result

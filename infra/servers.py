@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.args import BackupArgs, NetworkArgs, ServerArgs
+from components.args import BackupArgs, NetworkArgs, ReplicaArgs, ReplicaWindowArgs, ServerArgs
 from components.model.blueprint import Blueprint, ServerSpec
 from components.model.stack import StackSettings
 from components.postgres.sqlplan import tenant_role
@@ -34,7 +34,15 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         deletion_protection=settings.deletion_protection,
         storage_limit_gb=database.storage_limit_gb,
         tenants=spec.tenants,
-        read_replicas=database.min_read_replicas,
+        replicas=ReplicaArgs(
+            min_count=database.min_read_replicas,
+            max_count=database.max_read_replicas,
+            cpu_target_percent=database.read_replica_cpu_target,
+            windows=tuple(
+                ReplicaWindowArgs(w.name, w.start, w.end, w.timezone, w.min_read_replicas)
+                for w in database.scale_windows
+            ),
+        ),
     )
 
 

@@ -9,10 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.args import ServerArgs
+from components.args import ADMIN_USER, ServerArgs
 from components.aws.key import KmsKey, KmsKeyArgs
 from components.aws.replica_autoscaling import replica_autoscaling
-from components.model.catalog import DatabaseProfile
 from components.model.naming import physical_name
 from components.tier_server import BuiltServer
 
@@ -20,7 +19,6 @@ POSTGRES_PORT = 5432
 ENGINE = "aurora-postgresql"
 # The newest minor of each major that Aurora offers; a major bump is a deliberate catalog change.
 ENGINE_VERSIONS = {15: "15.10", 16: "16.6"}
-ADMIN_USER = "tenancy_admin"
 
 
 def db_user_arn_prefix(cluster_arn: str, cluster_resource_id: str) -> str:
@@ -217,20 +215,26 @@ class AuroraServer(pulumi.ComponentResource):
         )
 
 
+@dataclass(frozen=True)
+class CellFacts:
+    """What every server of an AWS cell shares beyond ``ServerArgs``: nothing yet (the
+    network travels in ``ServerArgs.network``). Present so the six silo/shard args of the
+    three clouds have one shape."""
+
+
 def encrypted_aurora(
     parent: pulumi.Resource,
     name: str,
     server: ServerArgs,
-    key_alias: str,
+    key_name: str,
     purpose: str,
-    profile: DatabaseProfile | None = None,
 ) -> BuiltServer:
-    """The CMK, the cluster it encrypts and its replica autoscaling (from the tier's
-    ``profile``), as children of ``parent`` (a silo tenant or a shard)."""
+    """The CMK, the cluster it encrypts and its replica autoscaling (``server.replicas``),
+    as children of ``parent`` (a silo tenant or a shard)."""
     key = KmsKey(
         f"{name}-key",
         KmsKeyArgs(
-            alias=key_alias,
+            alias=key_name,
             description=f"tenancy: data, secret and backups of {purpose}",
             region=server.region,
             tags=server.tags,
@@ -245,7 +249,7 @@ def encrypted_aurora(
         pulumi.ResourceOptions(parent=parent),
     )
     replica_autoscaling(
-        parent, name, database.cluster_identifier, server.region, server.tags, profile
+        parent, name, database.cluster_identifier, server.region, server.tags, server.replicas
     )
     return BuiltServer(
         endpoint=database.endpoint,

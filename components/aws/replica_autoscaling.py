@@ -1,6 +1,6 @@
 """Aurora read-replica autoscaling for a server (silo tenant or shard): Application Auto
 Scaling target, target tracking on reader CPU, and scheduled floors for the tier's scale
-windows. ``replica_autoscaling`` maps a tier's database profile onto it."""
+windows. ``replica_autoscaling`` maps a server's ``ReplicaArgs`` onto it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.args import ReplicaArgs, ReplicaWindowArgs
 from components.model.autoscaling import aws_cron
-from components.model.catalog import DatabaseProfile
 
 DIMENSION = "rds:cluster:ReadReplicaCount"
 READER_CPU_METRIC = "RDSReaderAverageCPUUtilization"
@@ -27,15 +27,6 @@ class _Scope(TypedDict):
 
 
 @dataclass(frozen=True)
-class ReplicaWindow:
-    name: str
-    start_cron: str  # 5-field cron, as in the catalog
-    end_cron: str
-    timezone: str
-    min_replicas: int  # the floor while the window is open
-
-
-@dataclass(frozen=True)
 class ReplicaAutoscalingArgs:
     cluster_identifier: Any  # Input[str]
     region: str
@@ -44,7 +35,7 @@ class ReplicaAutoscalingArgs:
     cpu_target_percent: int = 70
     scale_in_cooldown_seconds: int = 300  # replicas take minutes to start; do not flap
     scale_out_cooldown_seconds: int = 300
-    windows: Sequence[ReplicaWindow] = ()
+    windows: Sequence[ReplicaWindowArgs] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -108,24 +99,21 @@ def replica_autoscaling(
     cluster_identifier: Any,
     region: str,
     tags: Mapping[str, str],
-    profile: DatabaseProfile | None,
+    replicas: ReplicaArgs,
 ) -> ReplicaAutoscaling | None:
-    """The profile's read replicas, CPU target and scale windows on an Aurora cluster, as a
-    child of ``parent``; None when the profile allows no replicas (max_read_replicas 0)."""
-    if profile is None or profile.max_read_replicas == 0:
+    """The server's read replicas, CPU target and scale windows on an Aurora cluster, as a
+    child of ``parent``; None when no replicas are allowed (max_count 0)."""
+    if replicas.max_count == 0:
         return None
     return ReplicaAutoscaling(
         f"{name}-replicas",
         ReplicaAutoscalingArgs(
             cluster_identifier=cluster_identifier,
             region=region,
-            min_replicas=profile.min_read_replicas,
-            max_replicas=profile.max_read_replicas,
-            cpu_target_percent=profile.read_replica_cpu_target,
-            windows=tuple(
-                ReplicaWindow(w.name, w.start, w.end, w.timezone, w.min_read_replicas)
-                for w in profile.scale_windows
-            ),
+            min_replicas=replicas.min_count,
+            max_replicas=replicas.max_count,
+            cpu_target_percent=replicas.cpu_target_percent,
+            windows=tuple(replicas.windows),
             tags=tags,
         ),
         pulumi.ResourceOptions(parent=parent),

@@ -7,9 +7,8 @@ from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure
-import pulumi_random as random
 
-from components.args import ServerArgs
+from components.args import ADMIN_USER, ServerArgs, admin_password
 from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
 from components.azure.read_replica import FlexibleReadReplica, FlexibleReadReplicaArgs
 from components.azure.server_guards import delete_lock, tls_parameters
@@ -18,7 +17,6 @@ from components.model.regions import GeoBackupDecision
 from components.model.windows import window_start
 from components.tier_server import BuiltServer, one_replica_at_a_time
 
-ADMIN_USER = "tenancy_admin"
 STORAGE_SIZE_GB = 32  # the smallest disk; auto-grow takes it from there
 GEO_BACKUP_TAG = "tenancy:geo-backup"
 # General Purpose D-series: 4 GiB per vCore; Burstable cannot do zone-redundant HA.
@@ -57,21 +55,12 @@ class FlexibleServer(pulumi.ComponentResource):
         super().__init__("tenancy:azure:FlexibleServer", name, None, opts)
         server = args.server
         child = pulumi.ResourceOptions(parent=self)
-        password = random.RandomPassword(
-            f"{name}-admin-password",
-            length=32,
-            special=True,
-            override_special="-_.~",  # URL- and shell-safe
-            min_lower=2,
-            min_upper=2,
-            min_numeric=2,
-            opts=child,
-        )
+        password = admin_password(name, self)
         self.inputs = self._server_inputs(args)
         flexible = azure.dbforpostgresql.Server(
             f"{name}-server",
             **self.inputs,
-            administrator_login_password=password.result,
+            administrator_login_password=password,
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
@@ -90,7 +79,7 @@ class FlexibleServer(pulumi.ComponentResource):
             secret_name=physical_name("azure.key_vault_key", server.physical_name, "admin"),
             vault_name=args.vault.name,
             resource_group_name=args.vault.resource_group_name,
-            properties={"value": password.result, "content_type": "text/plain"},
+            properties={"value": password, "content_type": "text/plain"},
             tags=dict(server.tags),
             opts=child,
         )
@@ -100,7 +89,7 @@ class FlexibleServer(pulumi.ComponentResource):
         self.server_id = flexible.id
         # The URI names the secret; it is not the password, so it need not stay secret.
         self.secret_uri = pulumi.Output.unsecret(secret.properties.secret_uri)
-        self.admin_password = pulumi.Output.secret(password.result)
+        self.admin_password = pulumi.Output.secret(password)
         self.register_outputs(
             {"endpoint": self.endpoint, "server_id": self.server_id, "secret_uri": self.secret_uri}
         )
@@ -218,7 +207,7 @@ def encrypted_flexible_server(
     one_replica_at_a_time(
         parent,
         database,
-        server.read_replicas,
+        server.replicas.min_count,
         lambda index, opts: FlexibleReadReplica(
             f"{name}-replica-{index}",
             FlexibleReadReplicaArgs(

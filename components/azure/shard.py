@@ -17,10 +17,9 @@ from components.tier_server import TierServer
 
 @dataclass(frozen=True)
 class ShardArgs:
-    shard: str
-    server: ServerArgs
-    key_name: str
-    cell: CellFacts
+    server: ServerArgs  # ``server.owner`` is the shard name
+    key_name: str  # the server's own key (alias on AWS), from the naming module
+    cell: CellFacts  # what the cell's servers share
 
 
 class Shard(TierServer):

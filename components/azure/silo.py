@@ -13,10 +13,9 @@ from components.tier_server import TierServer
 
 @dataclass(frozen=True)
 class SiloTenantArgs:
-    tenant_id: str
-    server: ServerArgs
-    key_name: str
-    cell: CellFacts
+    server: ServerArgs  # ``server.owner`` is the tenant id
+    key_name: str  # the server's own key (alias on AWS), from the naming module
+    cell: CellFacts  # what the cell's servers share
 
 
 class SiloTenant(TierServer):

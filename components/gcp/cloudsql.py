@@ -8,9 +8,8 @@ from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumi_random as random
 
-from components.args import ServerArgs
+from components.args import ADMIN_USER, ServerArgs, admin_password
 from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
 from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplicaArgs
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
@@ -18,7 +17,6 @@ from components.model.naming import physical_name
 from components.model.windows import hh_mm_start, window_start
 from components.tier_server import BuiltServer, one_replica_at_a_time
 
-ADMIN_USER = "tenancy_admin"
 DISK_SIZE_GB = 20  # the starting disk; auto-resize grows it up to the tier's limit
 # Enterprise edition keeps at most 7 days of transaction logs: the PITR window.
 MAX_TRANSACTION_LOG_DAYS = 7
@@ -83,23 +81,14 @@ class CloudSqlServer(pulumi.ComponentResource):
             collation="en_US.UTF8",
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
-        password = random.RandomPassword(
-            f"{name}-admin-password",
-            length=32,
-            special=True,
-            override_special="-_.~",  # URL- and shell-safe
-            min_lower=2,
-            min_upper=2,
-            min_numeric=2,
-            opts=child,
-        )
+        password = admin_password(name, self)
         gcp.sql.User(
             f"{name}-admin",
             name=ADMIN_USER,
             instance=instance.name,
             project=args.project,
             type="BUILT_IN",
-            password=password.result,
+            password=password,
             opts=child,
         )
         secret = DatabaseSecret(
@@ -108,7 +97,7 @@ class CloudSqlServer(pulumi.ComponentResource):
                 secret_id=physical_name("gcp.secret", server.physical_name, "admin"),
                 project=args.project,
                 replica_locations=tuple(args.secret_replica_locations),
-                value=password.result,
+                value=password,
                 kms_key_id=args.kms_key_id,
                 labels=server.tags,
                 protect=server.protect,
@@ -123,7 +112,7 @@ class CloudSqlServer(pulumi.ComponentResource):
             "projects/", instance.project, "/instances/", instance.name
         )
         self.secret_id = secret.secret_id
-        self.admin_password = pulumi.Output.secret(password.result)
+        self.admin_password = pulumi.Output.secret(password)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -223,7 +212,7 @@ def encrypted_cloudsql(
     one_replica_at_a_time(
         parent,
         database,
-        server.read_replicas,
+        server.replicas.min_count,
         lambda index, opts: CloudSqlReadReplica(
             f"{name}-replica-{index}",
             CloudSqlReadReplicaArgs(

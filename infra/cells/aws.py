@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.args import NetworkArgs, ServerArgs
+from components.aws.aurora import CellFacts
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.shard import Shard, ShardArgs
 from components.aws.silo import SiloTenant, SiloTenantArgs
@@ -53,16 +54,12 @@ class Cell:
 
     def deploy_servers(self) -> DeployedServers:
         network = _network(self.settings, self.blueprint)
+        cell = CellFacts()
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:
-                return SiloTenant(
-                    spec.component_name,
-                    SiloTenantArgs(spec.owner, args, spec.key_name, spec.database),
-                )
-            return Shard(
-                spec.component_name, ShardArgs(spec.owner, args, spec.key_name, spec.database)
-            )
+                return SiloTenant(spec.component_name, SiloTenantArgs(args, spec.key_name, cell))
+            return Shard(spec.component_name, ShardArgs(args, spec.key_name, cell))
 
         return deploy_servers(self.settings, self.blueprint, network, build)
 

@@ -73,10 +73,8 @@ class Cell:
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:
-                return SiloTenant(
-                    spec.component_name, SiloTenantArgs(spec.owner, args, spec.key_name, cell)
-                )
-            return Shard(spec.component_name, ShardArgs(spec.owner, args, spec.key_name, cell))
+                return SiloTenant(spec.component_name, SiloTenantArgs(args, spec.key_name, cell))
+            return Shard(spec.component_name, ShardArgs(args, spec.key_name, cell))
 
         return deploy_servers(self.settings, self.blueprint, network, build)
 

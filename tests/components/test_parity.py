@@ -295,3 +295,64 @@ def test_a_tenant_outside_its_residency_zone_fails_validation(
     catalog = _catalog_with(tmp_path, **tenant)
     assert cli.main(["plan", stack, "--catalog", catalog]) == 2
     assert "outside residency zone" in capsys.readouterr().err
+
+
+# --- the arguments every cloud's silo tenant and shard take ---------------------------
+
+
+def _server_args_classes() -> list[type]:
+    import importlib
+
+    return [
+        getattr(importlib.import_module(f"components.{cloud}.{module}"), name)
+        for cloud in STACKS
+        for module, name in (("silo", "SiloTenantArgs"), ("shard", "ShardArgs"))
+    ]
+
+
+def test_the_six_silo_and_shard_args_have_one_shape_field_by_field() -> None:
+    import dataclasses
+
+    shapes = {
+        cls.__module__: [(f.name, str(f.type)) for f in dataclasses.fields(cls)]
+        for cls in _server_args_classes()
+    }
+    assert len(shapes) == 6
+    expected = [("server", "ServerArgs"), ("key_name", "str"), ("cell", "CellFacts")]
+    for module, shape in shapes.items():
+        assert shape == expected, module
+
+
+def test_every_cloud_cell_facts_type_lives_with_its_server_builder() -> None:
+    import dataclasses
+    import importlib
+
+    for cloud, module in (
+        ("aws", "components.aws.aurora"),
+        ("azure", "components.azure.flexible_server"),
+        ("gcp", "components.gcp.cloudsql"),
+    ):
+        facts = importlib.import_module(module).CellFacts
+        assert dataclasses.is_dataclass(facts), cloud
+        for cls in _server_args_classes():
+            if cls.__module__.startswith(f"components.{cloud}."):
+                assert cls.__dataclass_fields__["cell"].type == "CellFacts"
+                assert importlib.import_module(cls.__module__).CellFacts is facts
+
+
+def test_one_admin_user_on_every_cloud() -> None:
+    from components.args import ADMIN_USER
+
+    for cloud in STACKS:
+        plan = planned(STACKS[cloud][1])
+        logins = {
+            r["inputs"].get(key)
+            for r in plan.resources
+            for key in ("masterUsername", "administratorLogin")
+            if r["inputs"].get(key)
+        } | {
+            r["inputs"]["name"]
+            for r in plan.resources
+            if r["type"] == "gcp:sql/user:User" and r["inputs"].get("type") == "BUILT_IN"
+        }
+        assert logins == {ADMIN_USER}, cloud
