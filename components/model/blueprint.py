@@ -9,24 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Catalog, Cloud, DatabaseProfile, Isolation
+from .catalog import Catalog, DatabaseProfile, Isolation
 from .cell import Cell, PlacedTenant, cell_tenants, shards_in_use
+from .clouds import traits
 from .naming import NameRegistry
 from .tags import SHARED_TENANT, resource_tags
 
 NAME_PREFIX = "tnc"  # short, so tenant ids keep most of each cloud's length budget
-
-# Per cloud: which naming rule the server's physical name follows.
-SERVER_NAME_KIND: dict[Cloud, str] = {
-    "aws": "aws.rds_cluster",
-    "azure": "azure.flexible_server",
-    "gcp": "gcp.sql_instance",
-}
-KEY_NAME_KIND: dict[Cloud, str] = {
-    "aws": "aws.kms_alias",
-    "azure": "azure.key_vault_key",
-    "gcp": "gcp.kms",
-}
 
 
 @dataclass(frozen=True)
@@ -102,7 +91,7 @@ def _server(
     # says which kind of owner it is, so that clash is caught instead of shared.
     claimant = f"tenant {owner}" if silo else f"shard {owner}"
     server_name = names.claim(
-        SERVER_NAME_KIND[cell.cloud],
+        f"{cell.cloud}.{traits(cell.cloud).server_name_kind}",
         claimant,
         NAME_PREFIX,
         cell.environment,
@@ -110,7 +99,11 @@ def _server(
         unique_seed=seed,
     )
     key_name = names.claim(
-        KEY_NAME_KIND[cell.cloud], claimant, NAME_PREFIX, cell.environment, owner
+        f"{cell.cloud}.{traits(cell.cloud).key_name_kind}",
+        claimant,
+        NAME_PREFIX,
+        cell.environment,
+        owner,
     )
     return ServerSpec(
         owner,

@@ -9,7 +9,7 @@ from .catalog import CLOUDS, AppProfile, Catalog, Cloud, DatabaseProfile, Isolat
 from .placement import shard_of
 
 STACK_NAME_PATTERN = re.compile(
-    r"^(?P<env>[a-z][a-z0-9]{1,9})-(?P<cloud>aws|azure|gcp)-(?P<region>[a-z0-9-]+)$"
+    rf"^(?P<env>[a-z][a-z0-9]{{1,9}})-(?P<cloud>{'|'.join(CLOUDS)})-(?P<region>[a-z0-9-]+)$"
 )
 PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
 

@@ -72,6 +72,8 @@ class CloudTraits:
     # Label values restricted to lowercase [a-z0-9_-], at most 63 characters.
     restricted_label_values: bool
     name_rules: Mapping[str, NameRule]  # physical-name kinds, without the "<cloud>." prefix
+    server_name_kind: str  # the name rule a server's physical name follows
+    key_name_kind: str  # the name rule of a server's key (alias)
     network: NetworkTraits
     identity: IdentityTraits
     # Region -> its fixed geo-redundant backup pair, where the service copies backups to one.
@@ -102,6 +104,8 @@ AWS = CloudTraits(
         "kms_alias": NameRule(256, "a-zA-Z0-9/_-", prefix="alias/", lowercase=False),
         "resource": NameRule(255, "a-zA-Z0-9_-", lowercase=False),
     },
+    server_name_kind="rds_cluster",
+    key_name_kind="kms_alias",
     network=NetworkTraits(
         existing=("vpcId", "privateSubnetIds"),
         lists={"privateSubnetIds": 2},  # Aurora needs subnets in two availability zones
@@ -181,6 +185,8 @@ AZURE = CloudTraits(
         "resource": NameRule(63, "a-zA-Z0-9_-", min_len=3, lowercase=False),
         "database": NameRule(63, "a-z0-9_-"),
     },
+    server_name_kind="flexible_server",
+    key_name_kind="key_vault_key",
     network=NetworkTraits(
         existing=("delegatedSubnetId", "privateDnsZoneId"),
         standalone=("resourceGroupName",),
@@ -246,6 +252,8 @@ GCP = CloudTraits(
         "resource": NameRule(63, "a-z0-9-"),
         "service_account": NameRule(30, "a-z0-9-", min_len=6),  # account_id: 6-30
     },
+    server_name_kind="sql_instance",
+    key_name_kind="kms",
     network=NetworkTraits(
         existing=("networkId",),
         id_patterns={

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from components.model.errors import InputError, Issue
+from components.model.stack import REGION_KEY
 from tenancy.errors import EXIT_FINDINGS, EXIT_OK
 from tenancy.files import write_output
 
@@ -57,12 +58,7 @@ def stack_rows() -> list[dict[str, str]]:
                 "stack": stack,
                 "environment": str(config.get("tenancy:environment", env)),
                 "cloud": str(config.get("tenancy:cloud", cloud)),
-                "region": str(
-                    config.get("aws:region")
-                    or config.get("azure-native:location")
-                    or config.get("gcp:region")
-                    or ""
-                ),
+                "region": str(next((config[k] for k in REGION_KEY.values() if config.get(k)), "")),
             }
         )
     return rows
