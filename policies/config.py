@@ -1,6 +1,6 @@
 """Policy configuration: the schema of every setting, pack defaults, the shipped file.
 
-``config.generated.json`` is written by ``tenancy/policyconfig.py`` from the tenant
+``config.generated.json`` is written by ``tenancy policy-config`` from the tenant
 catalog (allowed regions per residency zone, minimum retention and app limits per
 tier, tenants per stack). It is in ``--policy-pack-config`` form: rule id -> settings,
 so ``__main__.py`` passes it as ``initial_config`` and a user file can override it.

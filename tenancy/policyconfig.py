@@ -4,22 +4,19 @@ The pack cannot read the catalog (it is uploaded alone), so its catalog-derived
 settings ship as a generated file in ``--policy-pack-config`` form (rule id ->
 settings). Regenerate after editing stacks/tenants.yaml or a stack file:
 
-    .venv/bin/python -m tenancy.policyconfig          # write
-    .venv/bin/python -m tenancy.policyconfig --check  # exit 1 when stale
+    tenancy policy-config          # write
+    tenancy policy-config --check  # exit 1 when stale
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from components.model.cell import PRODUCTION_ENVIRONMENTS
 from components.model.clouds import AZURE
 from infra import program
-from policies.config import DEFAULTS, GENERATED_FILE
+from policies.config import DEFAULTS
 from policies.rules import RULES
 from tenancy.stackfiles import known_stacks, read_stack_config
 
@@ -73,25 +70,3 @@ def generate() -> dict[str, dict[str, Any]]:
 
 def render() -> str:
     return json.dumps(generate(), indent=2, sort_keys=False) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tenancy.policyconfig", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
-    parser.add_argument("--output", default=str(GENERATED_FILE))
-    args = parser.parse_args(argv)
-    text = render()
-    path = Path(args.output)
-    if args.check:
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != text:
-            print(f"{path} is stale: run python -m tenancy.policyconfig", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Azure bridge and pool tiers: a shared Flexible Server (shard) with one Key Vault key per shard.
 
 Bridge and pool differ only inside PostgreSQL (schemas vs row-level security, see
-components/model/sqlplan.py); the server they share is built here for both.
+components/postgres/sqlplan.py); the server they share is built here for both.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .clouds import CLOUD_TRAITS, traits
+from .clouds import CLOUD_TRAITS
 from .errors import InputError, Issue
 
 DEFAULT_IMAGE = "ghcr.io/tenancy/tenant-api:0.1.0"
@@ -62,7 +62,8 @@ def _identity_cidrs(
     if raw is None:
         return None
     key = "identityEndpointCidrs"
-    endpoint = traits(cloud).identity if cloud in CLOUD_TRAITS else None
+    cloud_traits = CLOUD_TRAITS.get(cloud) if cloud else None
+    endpoint = cloud_traits.identity if cloud_traits else None
     if endpoint is not None and endpoint.endpoint == "fixed":
         fixed = " and ".join(
             f"{cidr.split('/')[0]}:{port}" for cidr, port in endpoint.fixed_endpoints

@@ -6,7 +6,7 @@ id over the tier's shards. Either way the result depends on the tenant alone
 -- its id, tier and the tier's shard count -- never on which other tenants
 exist or where they sit in the list. So adding, removing or re-tiering one
 tenant cannot move another; that is the stickiness guarantee, and the property
-tests in tests/model/test_placement.py check it.
+tests in tests/components/model/test_placement.py check it.
 
 Capacity (``tenants_per_shard``) is therefore enforced, not balanced: a shard
 that would overflow is a validation error naming the tenants, with a pin to a

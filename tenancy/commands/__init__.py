@@ -5,11 +5,12 @@ sets ``handler`` on them; ``tenancy/cli.py`` turns what a handler returns or
 raises into the exit code.
 """
 
-from tenancy.commands import check, db, diff, plan
+from tenancy.commands import check, db, diff, plan, policyconfig
 
 COMMANDS = (
     plan,  # tenancy plan, tenancy schema
     check,  # tenancy check, tenancy compliance
     diff,  # tenancy diff, tenancy stacks
     db,  # tenancy db plan|apply
+    policyconfig,  # tenancy policy-config
 )

@@ -1,6 +1,6 @@
 """Every server, on every cloud, applies its tenants' in-database isolation at `pulumi up`.
 
-The SQL itself is attacked on a real PostgreSQL in tests/db/; here we check that the
+The SQL itself is attacked on a real PostgreSQL in tests/components/postgres/; here we check that the
 program registers one DatabaseIsolation per server, with the right plan, as a child of
 that server, after the server, and without leaking the admin password.
 """
