@@ -30,6 +30,9 @@ class _UniqueKeyLoader(_SafeBase):  # type: ignore[misc,valid-type]
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            # A collection key cannot be hashed; construct_mapping reports it at its line.
+            continue
         key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
         if key in seen:
             raise yaml.constructor.ConstructorError(
