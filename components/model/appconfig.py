@@ -38,6 +38,9 @@ KNOWN_KEYS = (
     "kubeContext",
 )
 _OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[^\s]+$")
+# A tag on the last path segment (a registry port is not one) or a sha256 digest: a bare
+# name is pulled as :latest, so the pods of one deployment could run different code.
+_PINNED_IMAGE = re.compile(r"[\w.\-/:]+(:\w[\w.\-]{0,127}|@sha256:[0-9a-f]{64})", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def parse_app_settings(raw: dict[str, Any], file: str, cloud: str | None = None)
     image = raw.get("image", DEFAULT_IMAGE)
     if (
         not isinstance(image, str)
-        or not re.match(r"^[\w.\-/:@]+$", image)
+        or not _PINNED_IMAGE.fullmatch(image)
         or image.endswith(":latest")
     ):
         bad(
