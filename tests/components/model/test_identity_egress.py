@@ -34,7 +34,9 @@ def test_aws_rules_except_nothing() -> None:
 
 def test_an_empty_configured_list_falls_back_to_the_default() -> None:
     assert identity_egress("aws", [], CELL_PRIVATE) == identity_egress("aws", None, CELL_PRIVATE)
-    assert identity_egress("azure", [], CELL_PRIVATE) == identity_egress("azure", None, CELL_PRIVATE)
+    assert identity_egress("azure", [], CELL_PRIVATE) == identity_egress(
+        "azure", None, CELL_PRIVATE
+    )
 
 
 def test_azure_defaults_to_https_anywhere_except_every_rfc1918_range() -> None:

@@ -66,7 +66,9 @@ def test_every_required_key_and_managed_by_are_present(cloud: Cloud) -> None:
 
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
 def test_a_shard_server_carries_the_shard_tag_and_the_shared_tenant(cloud: Cloud) -> None:
-    tags = resource_tags(cloud, **{**SILO, "tenant": SHARED_TENANT, "isolation": "pool"}, shard="free-01")
+    tags = resource_tags(
+        cloud, **{**SILO, "tenant": SHARED_TENANT, "isolation": "pool"}, shard="free-01"
+    )
     assert tags[tag_key(cloud, "shard")] == "free-01"
     assert tags[tag_key(cloud, "tenant")] == "shared"
 

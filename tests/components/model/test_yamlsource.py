@@ -220,7 +220,9 @@ def test_each_top_level_key_is_found_at_the_line_it_was_written_on(
 @given(
     st.recursive(
         st.one_of(st.integers(), st.booleans(), st.text(max_size=8), st.none()),
-        lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4)
+        ),
         max_leaves=20,
     )
 )
