@@ -80,7 +80,16 @@ def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> 
                 )
             )
     for key in config:
-        if key.startswith("tenancy:") and key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+        if not isinstance(key, str):  # YAML allows `1: x`; Pulumi keys are namespace:name
+            issues.append(
+                _issue(
+                    file,
+                    str(key),
+                    f"config key {key!r} is not a 'namespace:name' string",
+                    "write keys like tenancy:app or aws:region",
+                )
+            )
+        elif key.startswith("tenancy:") and key not in REQUIRED_KEYS + OPTIONAL_KEYS:
             issues.append(
                 _issue(
                     file,
@@ -90,7 +99,9 @@ def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> 
                 )
             )
     allow_destroy = config.get("tenancy:allowDestroy", False)
-    if allow_destroy not in (True, False, "true", "false"):
+    # isinstance, not `in (True, False)`: 1 == True, and Pulumi hands the program "1", which
+    # it refuses, so the offline check must refuse the YAML integer too.
+    if not (isinstance(allow_destroy, bool) or allow_destroy in ("true", "false")):
         issues.append(
             _issue(
                 file,
