@@ -243,7 +243,7 @@ def test_without_a_cloud_identity_cidrs_are_only_parsed() -> None:
     assert app.identity_endpoint_cidrs == ("0.0.0.0/0",)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.integers(min_value=-(2**20), max_value=2**20))
 def test_a_port_is_accepted_exactly_when_unprivileged(port: int) -> None:
     if 1024 <= port <= 65535:

@@ -105,7 +105,7 @@ ipv4_networks = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.lists(ipv4_networks, min_size=1, max_size=4))
 def test_azure_excepts_lie_inside_their_range_and_are_rfc1918(cidrs: list[str]) -> None:
     for rule in identity_egress("azure", cidrs, CELL_PRIVATE):
@@ -116,7 +116,7 @@ def test_azure_excepts_lie_inside_their_range_and_are_rfc1918(cidrs: list[str]) 
             assert ipaddress.ip_network(excepted).subnet_of(network)  # type: ignore[arg-type]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.lists(ipv4_networks, min_size=1, max_size=4), st.ip_addresses(v=4))
 def test_azure_rules_never_reach_an_rfc1918_address_that_lies_under_an_except(
     cidrs: list[str], address: ipaddress.IPv4Address

@@ -96,7 +96,7 @@ cells = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(cells)
 def test_a_cells_stack_name_parses_back_to_the_same_cell(cell: Cell) -> None:
     assert parse_stack_name(cell.stack) == cell

@@ -114,7 +114,7 @@ def test_aws_and_azure_values_keep_case_and_punctuation() -> None:
 label_text = st.text(max_size=120)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     tenant=label_text,
     tier=label_text,
@@ -148,13 +148,13 @@ def test_gcp_labels_are_always_valid_whatever_the_input(
         assert GCP_LABEL_VALUE.match(value), value
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.from_regex(r"[a-z0-9_-]{0,63}", fullmatch=True))
 def test_a_value_already_valid_for_gcp_is_kept_unchanged(value: str) -> None:
     assert resource_tags("gcp", **{**SILO, "tier": value})["tenancy-tier"] == value
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.sampled_from(["gdpr", "hipaa", "pci", "soc2", "iso27001"]), max_size=8))
 def test_compliance_value_does_not_depend_on_order_or_repeats(frameworks: list[str]) -> None:
     assert compliance_value(frameworks) == compliance_value(sorted(set(frameworks), reverse=True))
