@@ -334,6 +334,12 @@ def test_aws_network_with_an_unknown_key_is_refused() -> None:
 # --- the cell against the catalog ----------------------------------------------------------
 
 DB = {"min_capacity": 1, "max_capacity": 8, "backup_retention_days": 7}
+
+
+def _tier(isolation: str) -> Tier:
+    return Tier.model_validate({"isolation": isolation, "database": DB})
+
+
 ZONES: dict[str, Any] = {
     "eu": {"aws": ["eu-central-1", "eu-west-1"]},
     "us": {"aws": ["us-east-1"], "azure": ["eastus"]},
@@ -357,7 +363,7 @@ def _catalog(*tenants: Tenant) -> Catalog:
     return Catalog(
         version=1,
         residency_zones=ZONES,
-        tiers={"enterprise": Tier(isolation="silo", database=DB)},
+        tiers={"enterprise": _tier("silo")},
         tenants=list(tenants),
     )
 

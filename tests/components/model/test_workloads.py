@@ -28,6 +28,12 @@ from components.model.workloads import (
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CELL = Cell("prod", "aws", "eu-central-1")
 DB = {"min_capacity": 1, "max_capacity": 8, "backup_retention_days": 7}
+
+
+def _tier(isolation: str, app: AppProfile | None = None) -> Tier:
+    return Tier.model_validate({"isolation": isolation, "database": DB, "app": app or AppProfile()})
+
+
 WINDOW = AppScaleWindow(
     name="business-hours",
     start="0 7 * * 1-5",
@@ -36,10 +42,10 @@ WINDOW = AppScaleWindow(
     min_replicas=4,
 )
 TIERS = {
-    "free": Tier(isolation="pool", database=DB, app=AppProfile(min_replicas=2, max_replicas=10)),
-    "standard": Tier(isolation="bridge", database=DB, app=AppProfile(max_replicas=20)),
-    "enterprise": Tier(isolation="silo", database=DB, app=AppProfile(min_replicas=3)),
-    "business": Tier(isolation="pool", database=DB, app=AppProfile(scale_windows=[WINDOW])),
+    "free": _tier("pool", AppProfile(min_replicas=2, max_replicas=10)),
+    "standard": _tier("bridge", AppProfile(max_replicas=20)),
+    "enterprise": _tier("silo", AppProfile(min_replicas=3)),
+    "business": _tier("pool", AppProfile(scale_windows=[WINDOW])),
 }
 
 
