@@ -224,8 +224,8 @@ def test_azure_identity_endpoint_may_not_be_a_private_range(cidr: str) -> None:
 def test_gcp_identity_endpoint_is_not_settable() -> None:
     issue = _only_issue({"identityEndpointCidrs": ["169.254.169.254/32"]}, "gcp")
     assert issue.path == "config.tenancy:app.identityEndpointCidrs"
-    assert issue.message == "GKE's metadata server has fixed addresses"
-    assert issue.hint.startswith("remove it")
+    assert issue.message == "GKE Workload Identity's token endpoint has fixed addresses"
+    assert issue.hint == "remove it: gcp always allows 169.254.169.254:80 and 169.254.169.252:988"
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure"])

@@ -107,9 +107,9 @@ def test_a_cells_stack_name_parses_back_to_the_same_cell(cell: Cell) -> None:
 
 def test_a_minimal_config_gives_secure_defaults() -> None:
     result = parse_stack_settings("dev-aws-eu-central-1", _config(), FILE)
-    assert result == StackSettings(
-        cell=Cell("dev", "aws", "eu-central-1"), residency="eu", catalog_path="tenants.yaml"
-    )
+    assert result.cell == Cell("dev", "aws", "eu-central-1")
+    assert result.residency == "eu"
+    assert result.catalog_path == "tenants.yaml"
     assert result.network == {}
     assert result.app == AppSettings()
     assert result.gcp_project is None
@@ -137,6 +137,23 @@ def test_every_example_stack_file_is_valid(path: Path) -> None:
     result = parse_stack_settings(stack, config, str(path))
     assert result.cell.stack == stack
     assert result.deletion_protection
+
+
+def test_given_lists_the_settings_with_a_value_including_nested_ones() -> None:
+    config = _config(
+        gcp__project="",
+        tenancy__app={"oidcProviderArn": None, "port": 9090},
+        tenancy__network={},
+    )
+    result = parse_stack_settings("dev-aws-eu-central-1", config, FILE)
+    assert result.given == {
+        "aws:region",
+        "tenancy:environment",
+        "tenancy:cloud",
+        "tenancy:residency",
+        "tenancy:app",
+        "tenancy:app.port",
+    }
 
 
 def test_provider_and_other_namespaces_are_not_tenancys_to_judge() -> None:
@@ -280,7 +297,7 @@ def test_app_settings_are_checked_for_the_cells_cloud() -> None:
     config = _config("dev-gcp-us-central1", tenancy__app={"identityEndpointCidrs": ["10.0.0.0/8"]})
     issue = _only_issue("dev-gcp-us-central1", config)
     assert issue.path == "config.tenancy:app.identityEndpointCidrs"
-    assert issue.message == "GKE's metadata server has fixed addresses"
+    assert issue.message == "GKE Workload Identity's token endpoint has fixed addresses"
 
 
 # --- existing AWS networking ---------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,9 +19,13 @@ from components.model.catalog import (
     Tier,
 )
 from components.model.cell import Cell
+from components.model.clouds import traits
+from components.model.errors import InputError
+from components.model.stack import parse_stack_settings
 from components.model.workloads import (
     WorkloadSpec,
     cell_workloads,
+    check_identity_settings,
     namespace_name,
     needs_keda,
 )
@@ -270,3 +275,75 @@ def test_catalog_order_never_changes_the_workloads(
     shuffled = list(tenants)
     random.shuffle(shuffled)
     assert _workloads(*tenants) == _workloads(*shuffled)
+
+
+# --- workload-identity prerequisites -------------------------------------------------------
+
+STACK_FILE = "stacks/Pulumi.dev-x.yaml"
+IDENTITY_SETTING = {
+    "aws": ("tenancy:app.oidcProviderArn", "arn:aws:iam::123456789012:oidc-provider/oidc.x/id/A"),
+    "azure": ("tenancy:app.oidcIssuerUrl", "https://westeurope.oic.prod-aks.azure.com/t/i/"),
+    "gcp": ("gcp:project", "acme-dev"),
+}
+REGIONS = {"aws": "eu-central-1", "azure": "westeurope", "gcp": "europe-west3"}
+
+
+def _identity_check(cloud: str, *tenants: tuple[str, str, str], identity: bool) -> None:
+    """Run check_identity_settings for a dev cell of ``cloud`` with (id, tier, status) tenants."""
+    region = REGIONS[cloud]
+    config: dict[str, Any] = {
+        traits(cloud).region_key: region,
+        "tenancy:environment": "dev",
+        "tenancy:cloud": cloud,
+        "tenancy:residency": "eu",
+    }
+    if identity:
+        key, value = IDENTITY_SETTING[cloud]
+        namespace, _, name = key.partition(".")
+        config.update({namespace: {name: value}} if name else {key: value})
+    stack_settings = parse_stack_settings(f"dev-{cloud}-{region}", config, STACK_FILE)
+    catalog = Catalog(
+        version=1,
+        residency_zones={"eu": {c: [r] for c, r in REGIONS.items()}},
+        tiers=TIERS,
+        tenants=[
+            _tenant(i, tier, status=status, cloud=cloud, region=region)
+            for i, tier, status in tenants
+        ],
+    )
+    blueprint = build_blueprint(catalog, stack_settings.cell, "eu")
+    check_identity_settings(stack_settings, blueprint, STACK_FILE)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_a_silo_tenant_needs_the_clouds_workload_identity_setting(cloud: str) -> None:
+    with pytest.raises(InputError) as caught:
+        _identity_check(cloud, ("acme", "enterprise", "active"), identity=False)
+    (issue,) = caught.value.issues
+    identity = traits(cloud).identity
+    assert issue.file == STACK_FILE
+    assert issue.path == f"config.{IDENTITY_SETTING[cloud][0]}"
+    assert issue.message == (
+        f"required for the workload identity of silo tenants ({identity.kind})"
+    )
+    assert issue.hint == identity.hint
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_a_silo_tenant_with_the_identity_setting_passes(cloud: str) -> None:
+    _identity_check(cloud, ("acme", "enterprise", "active"), identity=True)
+
+
+def test_shared_tenants_alone_need_no_workload_identity() -> None:
+    _identity_check(
+        "aws", ("acme", "free", "active"), ("hooli", "standard", "active"), identity=False
+    )
+
+
+def test_a_suspended_silo_tenant_still_needs_it_because_its_namespace_stays() -> None:
+    with pytest.raises(InputError):
+        _identity_check("azure", ("acme", "enterprise", "suspended"), identity=False)
+
+
+def test_an_offboarded_silo_tenant_needs_no_workload_identity() -> None:
+    _identity_check("gcp", ("acme", "enterprise", "offboarded"), identity=False)
