@@ -15,6 +15,7 @@ from components.model.catalog import (
     AppProfile,
     AppScaleWindow,
     Catalog,
+    Cloud,
     Tenant,
     Tier,
 )
@@ -285,10 +286,10 @@ IDENTITY_SETTING = {
     "azure": ("tenancy:app.oidcIssuerUrl", "https://westeurope.oic.prod-aks.azure.com/t/i/"),
     "gcp": ("gcp:project", "acme-dev"),
 }
-REGIONS = {"aws": "eu-central-1", "azure": "westeurope", "gcp": "europe-west3"}
+REGIONS: dict[Cloud, str] = {"aws": "eu-central-1", "azure": "westeurope", "gcp": "europe-west3"}
 
 
-def _identity_check(cloud: str, *tenants: tuple[str, str, str], identity: bool) -> None:
+def _identity_check(cloud: Cloud, *tenants: tuple[str, str, str], identity: bool) -> None:
     """Run check_identity_settings for a dev cell of ``cloud`` with (id, tier, status) tenants."""
     region = REGIONS[cloud]
     config: dict[str, Any] = {
@@ -316,7 +317,7 @@ def _identity_check(cloud: str, *tenants: tuple[str, str, str], identity: bool) 
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
-def test_a_silo_tenant_needs_the_clouds_workload_identity_setting(cloud: str) -> None:
+def test_a_silo_tenant_needs_the_clouds_workload_identity_setting(cloud: Cloud) -> None:
     with pytest.raises(InputError) as caught:
         _identity_check(cloud, ("acme", "enterprise", "active"), identity=False)
     (issue,) = caught.value.issues
@@ -330,7 +331,7 @@ def test_a_silo_tenant_needs_the_clouds_workload_identity_setting(cloud: str) ->
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
-def test_a_silo_tenant_with_the_identity_setting_passes(cloud: str) -> None:
+def test_a_silo_tenant_with_the_identity_setting_passes(cloud: Cloud) -> None:
     _identity_check(cloud, ("acme", "enterprise", "active"), identity=True)
 
 
@@ -341,8 +342,9 @@ def test_shared_tenants_alone_need_no_workload_identity() -> None:
 
 
 def test_a_suspended_silo_tenant_still_needs_it_because_its_namespace_stays() -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as caught:
         _identity_check("azure", ("acme", "enterprise", "suspended"), identity=False)
+    assert caught.value.issues[0].path == "config.tenancy:app.oidcIssuerUrl"
 
 
 def test_an_offboarded_silo_tenant_needs_no_workload_identity() -> None:
