@@ -100,6 +100,6 @@ def deploy(
         )
         for tenant_id in spec.tenant_ids:
             namespaces[tenant_id] = spec.namespace
-    # A tenant moving out of its silo is served from there until the move is verified.
-    namespaces |= {spec.owner: spec.namespace for spec in workloads if spec.leaving}
+    # A tenant in motion is served from its old home until the move is verified.
+    namespaces |= {tenant: spec.namespace for spec in workloads for tenant in spec.leaving_ids}
     return namespaces

@@ -15,6 +15,7 @@ from components.model.cell import Cell
 from components.model.errors import InputError
 from components.model.moves import move_command
 from components.model.validation import parse_catalog
+from components.model.workloads import cell_workloads
 from components.postgres.sqlplan import cell_servers
 from tests.components.model.test_catalog_validation import (
     FILE,
@@ -229,3 +230,21 @@ def test_the_move_command_is_the_issues_contract() -> None:
         'tenancy tenant move acme --stack dev-aws-eu-central-1 --source-dsn "$SOURCE_DSN" '
         '--target-dsn "$TARGET_DSN"'
     )
+
+
+def test_the_old_homes_workloads_keep_serving_the_moving_tenant() -> None:
+    # initech is the standard tier's only tenant, acme the enterprise silo: both move.
+    before = {w.namespace: w for w in cell_workloads(_blueprint())}
+    during = {
+        w.namespace: w
+        for w in cell_workloads(
+            _blueprint(
+                _moving(1, "enterprise", tier="standard"), _moving(0, "free", tier="enterprise")
+            )
+        )
+    }
+    assert set(before) <= set(during)  # no namespace of an old home goes away
+    assert during["tnc-tier-standard"].tenant_ids == ("initech",)
+    assert during["tnc-tier-standard"].leaving_ids == ("initech",)
+    assert during["tnc-tenant-acme"].leaving_ids == ("acme",)
+    assert "tnc-tenant-initech" in during and not during["tnc-tenant-initech"].leaving_ids
