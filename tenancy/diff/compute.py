@@ -228,7 +228,10 @@ class Motion:
             _placement(old),
             _placement(row),
             row.get("move_command") or "tenancy tenant move " + row["id"],
-            dsn_hint(_home(row["id"], old), _home(row["id"], row)),
+            dsn_hint(
+                home(row["id"], old["isolation"], old["shard"]),
+                home(row["id"], row["isolation"], row["shard"]),
+            ),
         )
 
 
