@@ -80,11 +80,21 @@ def deploy_servers(
 ) -> DeployedServers:
     """One server per silo tenant and per shard (``build`` is the cloud's); facts per tenant."""
     deployed = DeployedServers()
+    moving_to: dict[str, dict[str, Any]] = {}
     for spec in blueprint.servers:
         args = server_args(spec, settings, network)
         server = build(spec, args)
-        if spec.is_silo:
+        if spec.is_silo:  # a tenant has at most one silo home: validation rejects silo->silo
             deployed.silo_servers[spec.owner] = server
-        for tenant_id in spec.tenant_ids:
-            deployed.connections[tenant_id] = connection_facts(spec, args, server, tenant_id)
+        for placed in spec.tenants:
+            facts = connection_facts(spec, args, server, placed.id)
+            # The data of a tenant in motion is at its old home until the move's switch: an
+            # app (re)deployed mid-move must keep writing there, not into the target that
+            # replication is filling. The new home's facts ride along for the switch.
+            if placed.old_home is not None:
+                moving_to[placed.id] = facts
+            else:
+                deployed.connections[placed.id] = facts
+    for tenant_id, facts in moving_to.items():
+        deployed.connections[tenant_id]["moving_to"] = facts
     return deployed

@@ -100,4 +100,6 @@ def deploy(
         )
         for tenant_id in spec.tenant_ids:
             namespaces[tenant_id] = spec.namespace
+    # A tenant in motion is served from its old home until the move is verified.
+    namespaces |= {tenant: spec.namespace for spec in workloads for tenant in spec.leaving_ids}
     return namespaces

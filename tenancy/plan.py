@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from components.model.cell import PlacedTenant
 from components.model.errors import InputError
+from components.model.moves import dsn_hint, home, move_command
 from infra import program
 from tenancy import engine
 from tenancy.stackfiles import engine_config, read_stack_file, with_stack_lines
@@ -16,20 +18,26 @@ PROJECT = "tenancy"
 Evaluator = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 
+def _tenant_row(placed: PlacedTenant, stack: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": placed.id,
+        "tier": placed.tier_name,
+        "isolation": placed.isolation,
+        "shard": placed.shard,
+        # Beyond the DESIGN contract: what `tenancy diff` reports as status changes.
+        "status": placed.tenant.status,
+        "compliance": sorted(placed.tenant.compliance),
+    }
+    old = placed.old_home
+    if old is not None:  # only then: plans of tenants at rest stay as they were
+        row["moving_from"] = {"tier": old.tier_name, "isolation": old.isolation, "shard": old.shard}
+        row["move_command"] = move_command(placed.id, stack)
+    return row
+
+
 def _tenant_rows(stack: str, config: dict[str, Any]) -> list[dict[str, Any]]:
     _settings, _catalog, blueprint = program.resolve(stack, config, project=PROJECT)
-    return [
-        {
-            "id": placed.id,
-            "tier": placed.tier_name,
-            "isolation": placed.isolation,
-            "shard": placed.shard,
-            # Beyond the DESIGN contract: what `tenancy diff` reports as status changes.
-            "status": placed.tenant.status,
-            "compliance": sorted(placed.tenant.compliance),
-        }
-        for placed in blueprint.tenants
-    ]
+    return [_tenant_row(placed, stack) for placed in blueprint.tenants]
 
 
 def plan_stack(
@@ -80,6 +88,7 @@ def markdown_summary(plan: dict[str, Any]) -> str:
         ).append(row["id"])
     for (tier, isolation, shard), ids in sorted(groups.items()):
         lines.append(f"| {tier} | {isolation} | {shard} | {', '.join(ids)} |")
+    lines += _moving_section(plan["tenants"])
     counts = Counter(r["type"] for r in plan["resources"] if r["custom"])
     lines += [
         "",
@@ -98,6 +107,36 @@ def markdown_summary(plan: dict[str, Any]) -> str:
             f"- **{violation['enforcement']}**{waived} `{violation['policy']}` on `{violation['urn']}`: {violation['message']}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _moving_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Tenants in motion: from where, to where, and the command that finishes the move."""
+    moving = [row for row in rows if row.get("moving_from")]
+    if not moving:
+        return []
+    lines = ["", f"## Tenants in motion ({len(moving)})", ""]
+    for row in moving:
+        old = row["moving_from"]
+        source = home(row["id"], old["isolation"], old["shard"])
+        target = home(row["id"], row["isolation"], row["shard"])
+        lines += [
+            f"- `{row['id']}`: {_where(old)} → {_where(row)}. Its data stays on the "
+            f"{source.describe()} (kept by every deploy) until the move is verified; "
+            "finish it with:",
+            "",
+            "  ```bash",
+            f"  {row['move_command']}",
+            "  ```",
+            "",
+            f"  {dsn_hint(source, target)}. After it exits 0, remove `moving_from` from the "
+            "catalog: the next deploy deletes the old home.",
+        ]
+    return lines
+
+
+def _where(row: dict[str, Any]) -> str:
+    shard = f" on {row['shard']}" if row.get("shard") else ""
+    return f"{row['tier']} ({row['isolation']}{shard})"
 
 
 def text_summary(plan: dict[str, Any], seconds: float) -> str:

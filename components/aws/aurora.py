@@ -173,6 +173,14 @@ class AuroraServer(pulumi.ComponentResource):
             description=f"TLS-only settings for {server.owner}",
             parameters=[
                 {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"},
+                # Logical decoding, which `tenancy tenant move` streams with. A static
+                # parameter: AWS accepts only pending-reboot, so it takes effect at the
+                # cluster's next reboot (the move refuses a source without it, exit 2).
+                {
+                    "name": "rds.logical_replication",
+                    "value": "1",
+                    "apply_method": "pending-reboot",
+                },
                 {
                     "name": "ssl_min_protocol_version",
                     "value": "TLSv1.2",

@@ -64,7 +64,7 @@ class FlexibleServer(pulumi.ComponentResource):
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
-        tls_parameters(self, name, flexible.name, args.resource_group_name)
+        tls_parameters(self, name, flexible.name, args.resource_group_name, primary=True)
         azure.dbforpostgresql.Database(
             f"{name}-database",
             database_name=server.database_name,

@@ -16,14 +16,24 @@ SERVER_PARAMETERS: Mapping[str, str] = {
     "ssl_min_protocol_version": "TLSv1.2",
     "log_connections": "on",
 }
+# Primaries only: logical decoding, which `tenancy tenant move` streams from. wal_level is
+# static: Azure applies it at the server's next restart (the move refuses a source without
+# it, exit 2). A replica's WAL is its primary's, so replicas are left alone.
+PRIMARY_PARAMETERS: Mapping[str, str] = {"wal_level": "logical"}
 
 
 def tls_parameters(
-    parent: pulumi.Resource, name: str, server_name: Any, resource_group_name: Any
+    parent: pulumi.Resource,
+    name: str,
+    server_name: Any,
+    resource_group_name: Any,
+    primary: bool = False,
 ) -> pulumi.Resource | None:
-    """``SERVER_PARAMETERS`` on one server, as children of ``parent``; returns the last one."""
+    """``SERVER_PARAMETERS`` (plus ``PRIMARY_PARAMETERS`` on a primary) on one server, as
+    children of ``parent``; returns the last one."""
+    parameters = {**SERVER_PARAMETERS, **(PRIMARY_PARAMETERS if primary else {})}
     previous: pulumi.Resource | None = None
-    for parameter, value in SERVER_PARAMETERS.items():
+    for parameter, value in parameters.items():
         # One at a time: Azure rejects concurrent parameter updates on a server.
         previous = azure.dbforpostgresql.Configuration(
             f"{name}-{parameter.replace('_', '-')}",

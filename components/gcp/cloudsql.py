@@ -23,6 +23,9 @@ MAX_TRANSACTION_LOG_DAYS = 7
 DATABASE_FLAGS = {
     "cloudsql.iam_authentication": "on",  # IAM database authentication (the AWS IAM-auth analogue)
     "log_connections": "on",
+    # Logical decoding, which `tenancy tenant move` streams with (Cloud SQL restarts the
+    # instance to apply it). Replicas copy the flags: PostgreSQL 16 decodes on standbys too.
+    "cloudsql.logical_decoding": "on",
 }
 VCPU_STEPS = (2, 4, 8, 16, 32, 64)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .catalog import Catalog, DatabaseProfile, Isolation
-from .cell import Cell, PlacedTenant, cell_tenants, shards_in_use
+from .cell import Cell, PlacedTenant, cell_tenants, shards_in_use, silo_homes
 from .clouds import traits
 from .naming import NameRegistry
 from .tags import SHARED_TENANT, resource_tags
@@ -121,14 +121,13 @@ def _server(
 def build_blueprint(
     catalog: Catalog, cell: Cell, residency: str, project: str = "tenancy"
 ) -> Blueprint:
-    """Servers of a cell: one per silo tenant, one per shard in use. Raises NamingError on clashes."""
+    """Servers of a cell: one per silo tenant, one per shard in use, and the old home of every
+    tenant in motion (same owner, so same names as before). Raises NamingError on clashes."""
     tenants = cell_tenants(catalog, cell)
     names = NameRegistry()
     seed = f"{project}/{cell.stack}"
     servers = [
-        _server(cell, residency, placed.id, [placed], names, seed)
-        for placed in tenants
-        if placed.isolation == "silo"
+        _server(cell, residency, placed.id, [placed], names, seed) for placed in silo_homes(tenants)
     ]
     servers += [
         _server(cell, residency, shard, members, names, seed)

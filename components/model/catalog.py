@@ -208,6 +208,19 @@ class Overrides(_Strict):
     app: AppOverrides = AppOverrides()
 
 
+class MovingFrom(_Strict):
+    """The home a tenant is leaving: kept by every deploy until the move is verified."""
+
+    tier: str = Field(description="The tier the tenant is moving out of.")
+    shard: str | None = Field(
+        None,
+        description=(
+            "Bridge/pool: the shard it is leaving, e.g. free-01. Default: where placement "
+            "put it in that tier (its rendezvous shard)."
+        ),
+    )
+
+
 class Tenant(_Strict):
     id: str = Field(pattern=TENANT_ID_PATTERN, description="Stable id; never reused.")
     name: str = Field(min_length=1, max_length=200)
@@ -219,6 +232,13 @@ class Tenant(_Strict):
     status: Status = "active"
     overrides: Overrides = Overrides()
     shard: str | None = Field(None, description="Pin to a shard of the tier, e.g. free-02.")
+    moving_from: MovingFrom | None = Field(
+        None,
+        description=(
+            "Set while the tenant moves to 'tier' (its new home): the old home is kept until "
+            "`tenancy tenant move` has verified the move; remove it afterwards."
+        ),
+    )
 
 
 class Catalog(_Strict):

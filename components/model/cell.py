@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .catalog import CLOUDS, AppProfile, Catalog, Cloud, DatabaseProfile, Isolation, Tenant
+from .moves import old_tier_tenant
 from .placement import shard_of
 
 STACK_NAME_PATTERN = re.compile(
@@ -47,22 +48,41 @@ class PlacedTenant:
     shard: str | None
     database: DatabaseProfile
     app: AppProfile
+    # While the catalog says ``moving_from``: the old home, placed as its old tier placed it.
+    old_home: PlacedTenant | None = None
+    leaving: bool = False  # this placement is an old home (``old_home`` of another)
 
     @property
     def id(self) -> str:
         return self.tenant.id
 
+    def homes(self) -> tuple[PlacedTenant, ...]:
+        """Every placement that needs a server: the new home, and the old one while moving."""
+        return (self,) if self.old_home is None else (self, self.old_home)
+
 
 def place_tenant(catalog: Catalog, tenant: Tenant) -> PlacedTenant:
-    tier = catalog.tiers[tenant.tier]
-    overrides = tenant.overrides
+    placed = _placed(catalog, tenant, tenant)
+    if tenant.moving_from is None:
+        return placed
+    old = _placed(catalog, tenant, old_tier_tenant(tenant), leaving=True)
+    return replace(placed, old_home=old)
+
+
+def _placed(
+    catalog: Catalog, tenant: Tenant, as_placed: Tenant, leaving: bool = False
+) -> PlacedTenant:
+    """``tenant`` placed where ``as_placed`` (itself, or itself in its old tier) says."""
+    tier = catalog.tiers[as_placed.tier]
+    overrides = as_placed.overrides
     return PlacedTenant(
         tenant=tenant,
-        tier_name=tenant.tier,
+        tier_name=as_placed.tier,
         isolation=tier.isolation,
-        shard=shard_of(tenant, tier),
+        shard=shard_of(as_placed, tier),
         database=tier.database.model_copy(update=overrides.database.model_dump(exclude_none=True)),
         app=tier.app.model_copy(update=overrides.app.model_dump(exclude_none=True)),
+        leaving=leaving,
     )
 
 
@@ -82,10 +102,21 @@ def cell_tenants(catalog: Catalog, cell: Cell) -> list[PlacedTenant]:
     return sorted(chosen, key=lambda placed: placed.id)
 
 
+def all_homes(tenants: list[PlacedTenant]) -> list[PlacedTenant]:
+    """Every placement that needs a server, old homes of moving tenants included."""
+    return [home for placed in tenants for home in placed.homes()]
+
+
+def silo_homes(tenants: list[PlacedTenant]) -> list[PlacedTenant]:
+    """One per silo server: silo tenants, and silo tenants moving out of their own server."""
+    return [home for home in all_homes(tenants) if home.isolation == "silo"]
+
+
 def shards_in_use(tenants: list[PlacedTenant]) -> dict[str, list[PlacedTenant]]:
-    """Shard name -> its tenants; only shards with tenants get a server."""
+    """Shard name -> its tenants; only shards with tenants get a server. A moving tenant is
+    in its old shard's list too, so that shard keeps its schema or rows until the move."""
     shards: dict[str, list[PlacedTenant]] = {}
-    for placed in tenants:
+    for placed in all_homes(tenants):
         if placed.shard is not None:
             shards.setdefault(placed.shard, []).append(placed)
     return dict(sorted(shards.items()))

@@ -60,16 +60,30 @@ def capacity(tier: Tier) -> int:
     return tier.tenants_per_shard or DEFAULT_TENANTS_PER_SHARD[tier.isolation]
 
 
+def _occupied(catalog: Catalog, tenant: Tenant) -> list[tuple[str, str]]:
+    """(tier, shard) of every shard holding the tenant: a moving tenant holds its old one too."""
+    from .moves import old_tier_tenant  # local: moves builds on this module
+
+    placements = [tenant]
+    if tenant.moving_from is not None and tenant.moving_from.tier in catalog.tiers:
+        placements.append(old_tier_tenant(tenant))
+    found = []
+    for placed in placements:
+        shard = shard_of(placed, catalog.tiers[placed.tier])
+        if shard is not None:
+            found.append((placed.tier, shard))
+    return found
+
+
 def occupancy(catalog: Catalog) -> dict[ShardKey, list[int]]:
     """Tenant indices per shard, across all cells; offboarded tenants free their slot."""
     shards: dict[ShardKey, list[int]] = defaultdict(list)
     for index, tenant in enumerate(catalog.tenants):
-        tier = catalog.tiers[tenant.tier]
-        shard = shard_of(tenant, tier)
-        if shard is None or tenant.status == "offboarded":
+        if tenant.status == "offboarded":
             continue
-        ordinal = int(shard.rsplit("-", 1)[1])
-        shards[ShardKey(tenant.cloud, tenant.region, tenant.tier, ordinal)].append(index)
+        for tier, shard in _occupied(catalog, tenant):
+            ordinal = int(shard.rsplit("-", 1)[1])
+            shards[ShardKey(tenant.cloud, tenant.region, tier, ordinal)].append(index)
     return shards
 
 

@@ -24,6 +24,8 @@ from .catalog import (
 )
 from .clouds import traits
 from .errors import InputError, Issue, format_path
+from .moves import old_shard as old_shard_of
+from .placement import shard_names, shard_of
 from .yamlsource import Loc, line_of, load_yaml
 
 _TOP_LEVEL_KEYS = ("version", "residency_zones", "tiers", "tenants")
@@ -432,6 +434,8 @@ def _check_tenant(
         _check_overrides(report, loc, tenant, tier)
         _check_shared_server_overrides(report, loc, tenant, tier)
         _check_shard_pin(report, loc, tenant, tier)
+    if tenant.moving_from is not None:
+        _check_moving_from(report, loc, tenant, tiers, declared_tiers)
 
 
 def _check_residency(
@@ -488,6 +492,75 @@ def _check_shard_pin(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> N
             f"shard {tenant.shard!r} is not a shard of tier {tenant.tier!r}",
             f"use one of: {', '.join(valid)} (raise tiers.{tenant.tier}.shards for more)",
         )
+
+
+def _check_moving_from(
+    report: _Report, loc: Loc, tenant: Tenant, tiers: dict[str, Tier], declared_tiers: set[str]
+) -> None:
+    """The old home must exist, differ from the new one, and belong to an active tenant."""
+    moving = tenant.moving_from
+    assert moving is not None
+    loc = (*loc, "moving_from")
+    if tenant.status != "active":
+        report.add(
+            loc,
+            f"only an active tenant can move; this one is {tenant.status}",
+            "remove moving_from, or set 'status: active' for the move",
+        )
+    old_tier = tiers.get(moving.tier)
+    if old_tier is None:
+        if moving.tier not in declared_tiers:
+            report.add(
+                (*loc, "tier"),
+                f"unknown tier {moving.tier!r}",
+                f"name the tier the tenant is leaving, one of: {', '.join(sorted(tiers))}",
+            )
+        return
+    if not _old_shard_ok(report, loc, moving.tier, moving.shard, old_tier):
+        return
+    new_tier = tiers.get(tenant.tier)
+    if new_tier is None:
+        return
+    old_shard, new_shard = old_shard_of(tenant, old_tier), shard_of(tenant, new_tier)
+    if old_tier.isolation == "silo" and new_tier.isolation == "silo":
+        where = (
+            f"the tenant is already in silo tier {tenant.tier!r}"
+            if moving.tier == tenant.tier
+            else f"tiers {moving.tier!r} and {tenant.tier!r} are both silo"
+        )
+        report.add(
+            loc,
+            f"{where}: the tenant keeps its own server, so there is no data to move",
+            "remove moving_from (a change between silo tiers resizes the server in place)",
+        )
+    elif old_shard is not None and old_shard == new_shard:
+        report.add(
+            loc,
+            f"the tenant already lives on shard {new_shard} of tier {tenant.tier!r}: moving_from "
+            "must name the home it is leaving",
+            "remove moving_from, or set moving_from.tier/shard to where its data is now",
+        )
+
+
+def _old_shard_ok(report: _Report, loc: Loc, tier_name: str, shard: str | None, tier: Tier) -> bool:
+    if shard is None:
+        return True
+    if tier.isolation == "silo":
+        report.add(
+            (*loc, "shard"),
+            f"tier {tier_name!r} is silo: the old home is the tenant's own server, not a shard",
+            "remove moving_from.shard",
+        )
+        return False
+    valid = shard_names(tier_name, tier)
+    if shard not in valid:
+        report.add(
+            (*loc, "shard"),
+            f"shard {shard!r} is not a shard of tier {tier_name!r}",
+            f"name the shard the tenant is leaving, one of: {', '.join(valid)}",
+        )
+        return False
+    return True
 
 
 def _duplicate_ids(report: _Report, raw_tenants: Any) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .blueprint import Blueprint
 from .catalog import AppProfile, Isolation
-from .cell import PlacedTenant
+from .cell import PlacedTenant, all_homes, silo_homes
 from .clouds import traits
 from .errors import InputError, Issue
 from .naming import physical_name
@@ -34,6 +34,9 @@ class WorkloadSpec:
     residency: str
     compliance: str  # union of the tenants' frameworks, as the tags spell it
     environment: str
+    # Tenants moving out of this workload's home: it keeps serving them (a silo keeps its
+    # identity) so the app reaches their data where it still is until the move is verified.
+    leaving_ids: tuple[str, ...] = ()
 
     @property
     def is_silo(self) -> bool:
@@ -75,18 +78,17 @@ def _spec(blueprint: Blueprint, owner: str, members: list[PlacedTenant]) -> Work
         residency=blueprint.residency,
         compliance=compliance_value(f for placed in members for f in placed.tenant.compliance),
         environment=blueprint.cell.environment,
+        leaving_ids=tuple(placed.id for placed in members if placed.leaving),
     )
 
 
 def cell_workloads(blueprint: Blueprint) -> tuple[WorkloadSpec, ...]:
     """Workloads sorted by namespace, so adding a tenant never reorders the others."""
     specs = [
-        _spec(blueprint, placed.id, [placed])
-        for placed in blueprint.tenants
-        if placed.isolation == "silo"
+        _spec(blueprint, placed.id, [placed]) for placed in silo_homes(list(blueprint.tenants))
     ]
     tiers: dict[str, list[PlacedTenant]] = {}
-    for placed in blueprint.tenants:
+    for placed in all_homes(list(blueprint.tenants)):
         if placed.isolation != "silo":
             tiers.setdefault(placed.tier_name, []).append(placed)
     specs += [_spec(blueprint, tier, members) for tier, members in tiers.items()]

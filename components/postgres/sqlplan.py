@@ -38,7 +38,13 @@ from psycopg import sql
 from psycopg.sql import SQL, Composed
 
 from components.model.catalog import TENANT_ID_PATTERN, Catalog, Isolation
-from components.model.cell import Cell, PlacedTenant, cell_tenants, shards_in_use
+from components.model.cell import (
+    Cell,
+    PlacedTenant,
+    cell_tenants,
+    shards_in_use,
+    silo_homes,
+)
 
 from . import sqlchecks as chk
 from .pooltables import DEFAULT_POOL_TABLES, POOL_SCHEMA, TENANT_COLUMN, PoolTable
@@ -590,7 +596,7 @@ def cell_servers(catalog: Catalog, cell: Cell) -> dict[str, tuple[Isolation, lis
     servers: dict[str, tuple[Isolation, list[PlacedTenant]]] = {}
     for shard, members in shards_in_use(tenants).items():
         servers[shard] = (members[0].isolation, members)
-    for placed in tenants:
-        if placed.isolation == "silo":
-            servers[placed.id] = ("silo", [placed])
+    # A tenant in motion keeps its old silo server (and its place in an old shard, above).
+    for placed in silo_homes(tenants):
+        servers[placed.id] = ("silo", [placed])
     return dict(sorted(servers.items()))

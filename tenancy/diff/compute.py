@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.model.moves import Home, dsn_hint, home, move_command
 from tenancy.diff.replacements import (
     DELETION_GUARD_TYPES,
     DELETION_PROTECTION_INPUTS,
@@ -26,12 +27,24 @@ _SHARD_KEY = re.compile(r"tenancy[:-]shard|[\w.-]*tenancy[\w.-]*/shard")
 _TIER_KEY = re.compile(r"tenancy[:-]tier|[\w.-]*tenancy[\w.-]*/tier")
 _MISSING = object()
 
-# Flag kinds, in the order the report shows them.
+# Flag kinds, in the order the report shows them. The first three are about a tenant's
+# home (where its data lives), not one resource: their urn, type and name are empty.
+RETIER_WITHOUT_MOVE = "re-tier-without-move"
+OLD_HOME_DELETE = "old-home-delete"
+MOVE_TARGET_DELETE = "move-target-delete"
 STATEFUL_DELETE = "stateful-delete"
 REPLACEMENT = "replacement"
 PROTECT_LOST = "protect-lost"
 DELETION_PROTECTION_LOST = "deletion-protection-lost"
-FLAG_KINDS = (STATEFUL_DELETE, REPLACEMENT, PROTECT_LOST, DELETION_PROTECTION_LOST)
+FLAG_KINDS = (
+    RETIER_WITHOUT_MOVE,
+    OLD_HOME_DELETE,
+    MOVE_TARGET_DELETE,
+    STATEFUL_DELETE,
+    REPLACEMENT,
+    PROTECT_LOST,
+    DELETION_PROTECTION_LOST,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -81,7 +94,7 @@ class TenantChange:
                 parts.append(f"added as {_placement(a)}")
             elif kind == "removed":
                 parts.append(f"removed (was {_placement(b)})")
-            elif kind == "re-tiered":
+            elif kind == "re-tiered" and "moving" not in self.kinds:
                 parts.append(f"re-tiered {_placement(b)} → {_placement(a)}")
             elif kind == "moved":
                 parts.append(f"moved shard {b.get('shard')} → {a.get('shard')}")
@@ -91,6 +104,10 @@ class TenantChange:
                 before = ",".join(b.get("compliance") or []) or "none"
                 after = ",".join(a.get("compliance") or []) or "none"
                 parts.append(f"compliance {before} → {after}")
+            elif kind == "moving":
+                parts.append(f"moving {_placement(a['moving_from'])} → {_placement(a)}")
+            elif kind == "move-finished":
+                parts.append(f"move from {_placement(b['moving_from'])} finished")
         return "; ".join(parts)
 
 
@@ -111,6 +128,10 @@ class PlanDiff:
     flags: list[Flag] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     shard_tenants: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def in_motion(self) -> list[Motion]:
+        """The head's tenants in motion (changed by this diff or not): what finishes each."""
+        return [Motion.of(row) for row in self.head_tenants if row.get("moving_from")]
 
     @property
     def changed(self) -> bool:
@@ -182,10 +203,43 @@ class PlanDiff:
                 for f in self.flags
             ],
             "warnings": [{"tenant": w.tenant, "message": w.message} for w in self.warnings],
+            "tenants_in_motion": [
+                {"tenant": m.tenant, "from": m.source, "to": m.target, "command": m.command}
+                for m in self.in_motion()
+            ],
         }
 
 
+@dataclass(frozen=True)
+class Motion:
+    """A tenant in motion, as a plan row states it."""
+
+    tenant: str
+    source: str  # e.g. "free (pool on free-01)"
+    target: str
+    command: str  # the `tenancy tenant move` that finishes it
+    dsn_hint: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Motion:
+        old = row["moving_from"]
+        return cls(
+            row["id"],
+            _placement(old),
+            _placement(row),
+            row.get("move_command") or "tenancy tenant move " + row["id"],
+            dsn_hint(
+                home(row["id"], old["isolation"], old["shard"]),
+                home(row["id"], row["isolation"], row["shard"]),
+            ),
+        )
+
+
 ACTIONS = ("create", "update", "replace", "delete")
+
+
+def _home(tenant: str, row: dict[str, Any] | None) -> Home | None:
+    return None if not row else home(tenant, row.get("isolation", ""), row.get("shard"))
 
 
 def _placement(row: dict[str, Any]) -> str:
@@ -342,31 +396,80 @@ def _tenant_changes(
                 and sorted(before["compliance"]) != sorted(after["compliance"])
             ):
                 kinds.append("compliance")
+            if after.get("moving_from") and after["moving_from"] != before.get("moving_from"):
+                kinds.append("moving")
+            elif before.get("moving_from") and not after.get("moving_from"):
+                kinds.append("move-finished")
         if kinds:
             changes.append(TenantChange(tenant, tuple(kinds), before, after))
     return changes
 
 
+def _moving_from_yaml(row: dict[str, Any]) -> str:
+    shard = f", shard: {row['shard']}" if row.get("shard") else ""
+    return f"moving_from: {{tier: {row['tier']}{shard}}}"
+
+
+def _home_flags(change: TenantChange, stack: str) -> list[tuple[str, str]]:
+    """(kind, message) for every home (server) of a tenant that this change stops deploying.
+
+    A home is where the tenant's data lives; a deploy keeps both homes of a tenant in
+    motion. A home the head no longer keeps is lost data unless a verified move took it.
+    """
+    if change.before is None or change.after is None:
+        return []  # added, or removed: resource-level flags cover a removed tenant
+    b, a, tenant = change.before, change.after, change.tenant
+    current, leaving = _home(tenant, b), _home(tenant, b.get("moving_from"))
+    kept = {_home(tenant, a), _home(tenant, a.get("moving_from"))}
+    found = []
+    if leaving is not None and leaving not in kept:
+        found.append(
+            (
+                OLD_HOME_DELETE,
+                f"old home of {tenant} will be deleted ({_data_of(leaving, b['moving_from'])}): "
+                f"make sure "
+                f"`{move_command(tenant, stack)}` verified it (exit 0) before this deploys",
+            )
+        )
+    if current is not None and current not in kept and leaving is None:
+        found.append(
+            (
+                RETIER_WITHOUT_MOVE,
+                f"home changes {_placement(b)} → {_placement(a)} without `moving_from`: "
+                f"{_loss(current, b)}. Add "
+                f"`{_moving_from_yaml(b)}` to the tenant, and move the data first with "
+                "`tenancy tenant move`",
+            )
+        )
+    elif current is not None and current not in kept:
+        found.append(
+            (
+                MOVE_TARGET_DELETE,
+                f"the move of {tenant} to {_placement(b)} is abandoned: that home will be "
+                f"deleted ({_data_of(current, b)}); make sure the move never switched, or that "
+                "`tenancy tenant move --rollback` brought every row back",
+            )
+        )
+    return found
+
+
+def _data_of(where: Home, row: dict[str, Any]) -> str:
+    if where.kind == "silo":
+        return "its own server and key"
+    data = "rows" if row.get("isolation") == "pool" else "schema"
+    return f"its {data} on shard {where.name} leave that shard's SQL plan, as orphans"
+
+
+def _loss(where: Home, row: dict[str, Any]) -> str:
+    if where.kind == "silo":
+        return "its data is deleted with its own server and key"
+    data = "rows stay" if row.get("isolation") == "pool" else "schema stays"
+    return f"its {data} behind on shard {where.name}, outside that shard's SQL plan"
+
+
 def _warnings(change: TenantChange) -> list[Warning]:
     b, a = change.before or {}, change.after or {}
     found = []
-    if "re-tiered" in change.kinds and b.get("isolation") != a.get("isolation"):
-        found.append(
-            Warning(
-                change.tenant,
-                f"isolation changes {_placement(b)} → {_placement(a)}: the tenant's data must be "
-                "migrated to its new home before traffic moves; this deploy only creates the new "
-                "resources (the migration is a separate, later step)",
-            )
-        )
-    elif b.get("shard") != a.get("shard") and b.get("shard") and a.get("shard"):
-        found.append(
-            Warning(
-                change.tenant,
-                f"shard changes {b.get('shard')} → {a.get('shard')}: the tenant's data must be "
-                "migrated between shard servers (a separate, later step)",
-            )
-        )
     if "removed" in change.kinds and b.get("isolation") in ("pool", "bridge"):
         found.append(
             Warning(
@@ -399,6 +502,9 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     result.tenant_changes = _tenant_changes(base_rows, head_rows)
     for change in result.tenant_changes:
         result.warnings.extend(_warnings(change))
+        for kind, message in _home_flags(change, result.stack):
+            owner = Owner("tenant", change.tenant)
+            result.flags.append(Flag(kind, "", "", "", owner, (change.tenant,), message))
 
     base_by_urn = {r["urn"]: r for r in base["resources"] if r["custom"]}
     head_by_urn = {r["urn"]: r for r in head["resources"] if r["custom"]}

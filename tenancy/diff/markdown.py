@@ -142,9 +142,10 @@ def _owner_text(owner: Owner, tenants: tuple[str, ...], cap: int = 10) -> str:
 
 
 def _flag_line(flag: Flag) -> str:
+    # A flag about a tenant's home names no single resource.
+    resource = f" · `{flag.type}` `{flag.name}`" if flag.type else ""
     return (
-        f"- ⛔ **{flag.kind}** · {_owner_text(flag.owner, flag.tenants)} · `{flag.type}` "
-        f"`{flag.name}`: {flag.message}"
+        f"- ⛔ **{flag.kind}** · {_owner_text(flag.owner, flag.tenants)}{resource}: {flag.message}"
     )
 
 
@@ -163,8 +164,9 @@ def _grouped_flag_lines(flags: list[Flag], owner_cap: int | None) -> list[str]:
             if len(shown) < len(owners)
             else ""
         )
+        what = f" `{type_}`" if type_ else ""
         lines.append(
-            f"- ⛔ **{kind}** `{type_}` ×{len(members)}: {message}. In: {', '.join(shown)}{more}"
+            f"- ⛔ **{kind}**{what} ×{len(members)}: {message}. In: {', '.join(shown)}{more}"
         )
     return lines
 
@@ -183,6 +185,22 @@ def danger_section(diff: PlanDiff, budget: int | None) -> list[str]:
     # Only for changes far beyond a thousand tenants: keep every group, shorten the lists.
     cap = max(1, budget // (max(1, len(grouped)) * 40))
     return head + _grouped_flag_lines(diff.flags, cap) + note
+
+
+def motion_section(diff: PlanDiff) -> list[str]:
+    """Every tenant in motion at head: from where, to where, the command that finishes it."""
+    moving = diff.in_motion()
+    if not moving:
+        return []
+    lines = [f"### 🚚 Tenants in motion ({len(moving)})", ""]
+    for motion in moving:
+        lines += [
+            f"- `{motion.tenant}`: {motion.source} → {motion.target}; every deploy keeps the old "
+            "home until you finish the move with",
+            f"  `{motion.command}`",
+            f"  ({motion.dsn_hint}), then remove `moving_from` from the catalog.",
+        ]
+    return lines
 
 
 def _size(lines: Iterable[str]) -> int:
@@ -256,6 +274,9 @@ def render(diff: PlanDiff, limit: int | None = COMMENT_LIMIT) -> str:
     body = [*top, *danger_section(diff, danger_budget)]
     omitted = 0
     sections: list[tuple[list[str], list[list[str]]]] = []
+    motion = motion_section(diff)
+    if motion:
+        sections.append((motion[:2], [motion[2:]]))
     if diff.warnings:
         sections.append(
             (

@@ -28,7 +28,13 @@ _TENANT_FIELDS: dict[str, tuple[type, ...]] = {
     "isolation": (str,),
     "shard": (str, type(None)),
 }
-_OPTIONAL_TENANT_FIELDS: dict[str, tuple[type, ...]] = {"status": (str,), "compliance": (list,)}
+_OPTIONAL_TENANT_FIELDS: dict[str, tuple[type, ...]] = {
+    "status": (str,),
+    "compliance": (list,),
+    "moving_from": (dict,),  # only on a tenant in motion: its old home
+    "move_command": (str,),
+}
+_HOME_FIELDS = {key: _TENANT_FIELDS[key] for key in ("tier", "isolation", "shard")}
 
 
 def _type_name(types: tuple[type, ...]) -> str:
@@ -91,6 +97,8 @@ def validate_plan(data: Any, file: str) -> dict[str, Any]:
             if row["id"] in ids:
                 issue(f"{where}.id", f"duplicate tenant {row['id']!r}")
             ids.add(row["id"])
+            if isinstance(row.get("moving_from"), dict):
+                _check_fields(row["moving_from"], f"{where}.moving_from", _HOME_FIELDS, {}, issue)
     if issues:
         raise InputError(issues)
     return data

@@ -127,6 +127,21 @@ def test_tls_is_forced_by_the_clusters_parameter_group(any_plan: Plan) -> None:
         assert params["urn"] in cluster["dependencies"]
 
 
+def test_logical_decoding_is_on_in_every_clusters_parameter_group(any_plan: Plan) -> None:
+    groups = any_plan.of_type(PARAMS)
+    assert len(groups) == len(any_plan.of_type(CLUSTER))
+    for params in groups:
+        (setting,) = [
+            p for p in params["inputs"]["parameters"] if p["name"] == "rds.logical_replication"
+        ]
+        # A static parameter: AWS rejects "immediate" for it.
+        assert setting == {
+            "name": "rds.logical_replication",
+            "value": "1",
+            "applyMethod": "pending-reboot",
+        }
+
+
 # --- network ------------------------------------------------------------------
 
 

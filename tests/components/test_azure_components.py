@@ -145,6 +145,27 @@ def test_tls_is_required_on_every_server(any_plan: Plan) -> None:
         )
 
 
+def test_logical_decoding_is_on_every_primary_after_the_tls_parameters(any_plan: Plan) -> None:
+    primaries = any_plan.primaries(SERVER)
+    assert primaries
+    for server in primaries:
+        owner = next(a for a in any_plan.ancestors(server) if a["type"].endswith("FlexibleServer"))
+        settings = {c["inputs"]["configurationName"]: c for c in any_plan.under(owner, CONFIG)}
+        wal = settings["wal_level"]
+        assert wal["inputs"]["value"] == "logical"
+        assert wal["inputs"]["source"] == "user-override"
+        # Flexible Server rejects parallel parameter updates: the chain goes on through it.
+        assert settings["log_connections"]["urn"] in wal["dependencies"]
+
+
+def test_read_replicas_leave_wal_level_to_their_primary(any_plan: Plan) -> None:
+    replicas = any_plan.of_type("tenancy:azure:FlexibleReadReplica")
+    assert replicas
+    for replica in replicas:
+        names = {c["inputs"]["configurationName"] for c in any_plan.under(replica, CONFIG)}
+        assert "require_secure_transport" in names and "wal_level" not in names
+
+
 def test_backup_retention_ha_and_storage_follow_the_tier(
     any_plan: Plan, tiers: dict[str, Any]
 ) -> None:

@@ -157,6 +157,14 @@ def test_iam_authentication_flag_is_on(any_plan: Plan) -> None:
         assert flags["cloudsql.iam_authentication"] == "on"
 
 
+def test_logical_decoding_flag_is_on_every_instance(any_plan: Plan) -> None:
+    instances = any_plan.of_type(INSTANCE)
+    assert any(any_plan.is_replica(i) for i in instances)
+    for instance in instances:
+        flags = {f["name"]: f["value"] for f in _settings(instance)["databaseFlags"]}
+        assert flags["cloudsql.logical_decoding"] == "on"
+
+
 def test_both_deletion_protection_flags_everywhere_and_protect_in_prod(
     dev: Plan, prod: Plan
 ) -> None:

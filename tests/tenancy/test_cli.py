@@ -147,6 +147,21 @@ def test_bad_catalog_exits_2_with_file_line_path_and_fix(
         assert all(m["line"] for m in found), found
 
 
+def _moving_out_of_a_suspended_pool(data: dict[str, Any]) -> None:
+    tenant = next(t for t in data["tenants"] if t["id"] == "hooli")
+    tenant.update(tier="enterprise", status="suspended", moving_from={"tier": "gold"})
+
+
+def test_bad_moving_from_exits_2_with_path_and_fix_and_writes_no_plan(tmp_path: Path) -> None:
+    path = _catalog(tmp_path, _mutated(_moving_out_of_a_suspended_pool))
+    out = tmp_path / "plan.json"
+    result = run_tenancy("plan", DEV, "--catalog", path, "--json", str(out))
+    found = assert_bad_input(result, "only an active tenant can move")
+    assert {m["path"] for m in found} == {"tenants[4].moving_from", "tenants[4].moving_from.tier"}
+    assert "fix: name the tier the tenant is leaving" in result.stderr
+    assert not out.exists()
+
+
 def test_missing_catalog_file_exits_2(tmp_path: Path) -> None:
     assert_bad_input(
         run_tenancy("plan", DEV, "--catalog", str(tmp_path / "nope.yaml")), "cannot read"

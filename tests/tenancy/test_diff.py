@@ -27,13 +27,16 @@ from components.model.errors import InputError
 from tenancy.diff import COMMENT_LIMIT, diff_plans, marker, render, validate_plan
 from tenancy.diff.compute import (
     DELETION_PROTECTION_LOST,
+    MOVE_TARGET_DELETE,
+    OLD_HOME_DELETE,
     PROTECT_LOST,
     REPLACEMENT,
+    RETIER_WITHOUT_MOVE,
     STATEFUL_DELETE,
     Owner,
 )
 from tenancy.diff.replacements import REPLACE_ON_CHANGES, STATEFUL_TYPES
-from tenancy.plan import plan_stack
+from tenancy.plan import markdown_summary, plan_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = "dev-aws-eu-central-1"
@@ -89,24 +92,157 @@ def test_identical_plans_have_no_change_and_say_so(planned: Callable[..., Any]) 
     assert render(diff).splitlines()[0] == f"✅ **`{DEV}`: no changes.**"
 
 
-def test_retiering_a_pool_tenant_to_silo_creates_its_dedicated_resources_and_nothing_else(
+def _move(tenant_id: str, tier: str, **moving_from: Any) -> Callable[[dict[str, Any]], None]:
+    """Re-tier a tenant with ``moving_from`` naming its current tier (``moving_from=None``: without)."""
+
+    def mutate(catalog: dict[str, Any]) -> None:
+        tenant = _tenant(catalog, tenant_id)
+        old = {"tier": tenant["tier"], **moving_from}
+        tenant["tier"] = tier
+        tenant.pop("overrides", None)  # app overrides are for silo tiers only
+        tenant["moving_from"] = old
+
+    return mutate
+
+
+def _at_rest(tenant_id: str) -> Callable[[dict[str, Any]], None]:
+    """The move is done: the same catalog without ``moving_from``."""
+
+    def mutate(catalog: dict[str, Any]) -> None:
+        _tenant(catalog, tenant_id).pop("moving_from")
+
+    return mutate
+
+
+def _then(*mutations: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def mutate(catalog: dict[str, Any]) -> None:
+        for mutation in mutations:
+            mutation(catalog)
+
+    return mutate
+
+
+def test_pool_to_silo_with_moving_from_creates_the_silo_and_keeps_the_old_shard_as_it_was(
     planned: Callable[..., Any],
 ) -> None:
-    diff = diff_plans(planned(), planned(_set("piedpiper", tier="enterprise")))
-    assert _kinds(diff) == {"piedpiper": ("re-tiered",)}
+    head = planned(_move("piedpiper", "enterprise"))
+    diff = diff_plans(planned(), head)
+    assert _kinds(diff) == {"piedpiper": ("re-tiered", "moving")}
     assert not diff.dangerous
     mine = [c for c in diff.changes if c.owner == Owner("tenant", "piedpiper")]
     assert mine and {c.action for c in mine} == {"create"}
     assert {"aws:rds/cluster:Cluster", "aws:kms/key:Key"} <= {c.type for c in mine}
-    assert all(c.name.startswith(("silo-piedpiper-", "piedpiper-")) for c in mine)
-    # No other tenant or cell changes; the shard it leaves only drops it from its SQL plan
-    # (piedpiper's rows stay there, reported as an orphan, until migrated and removed by hand).
-    (shard_plan,) = _changes_outside(diff, "piedpiper")
-    assert shard_plan.owner == Owner("shard", "free-01") and shard_plan.action == "update"
-    assert set(shard_plan.keys) == {"planDigest", "tenants", "tenantSpecs"}
-    (warning,) = diff.warnings
-    assert warning.tenant == "piedpiper" and "must be migrated" in warning.message
-    assert "pool" in warning.message and "silo" in warning.message
+    # The shard it leaves keeps it in its tenant list, so its SQL plan (and rows) stay:
+    # nothing outside the tenant's new resources changes at all.
+    assert _changes_outside(diff, "piedpiper") == []
+    (sql,) = [r for r in head["resources"] if r["name"] == "shard-free-01-isolation-sql"]
+    assert "piedpiper" in sql["inputs"]["tenants"]
+
+
+def test_silo_to_pool_with_moving_from_deletes_nothing_and_keeps_the_silo_server_and_key(
+    planned: Callable[..., Any],
+) -> None:
+    base, head = planned(), planned(_move("acme", "free"))
+    diff = diff_plans(base, head)
+    assert not diff.dangerous
+    assert [c for c in diff.changes if c.action in ("delete", "replace")] == []
+    kept = {"silo-acme-db-cluster", "silo-acme-key-cmk", "silo-acme-isolation-sql"}
+    assert kept <= {r["name"] for r in head["resources"]}
+    touched = {c.name for c in diff.changes}
+    assert not touched & kept  # neither replaced nor updated: the same server and key
+    # Other tenants: only the shared shard/tier resources it joins change, in place.
+    others = _changes_outside(diff, "acme")
+    assert {c.owner for c in others} <= {Owner("shard", "free-01"), Owner("tier", "free")}
+    sql_plan = {"planDigest", "tenants", "tenantSpecs"}  # the shard's SQL plan adds acme
+    assert all(set(c.keys) <= {"tags", "metadata", "spec"} | sql_plan for c in others)
+    # The app keeps reaching its data where it is until the move's switch.
+    facts = head["outputs"]["tenants"]["acme"]
+    assert facts["isolation"] == "silo" and facts["moving_to"]["shard"] == "free-01"
+
+
+def test_retiering_without_moving_from_is_a_danger_that_says_to_move_the_data_first(
+    planned: Callable[..., Any],
+) -> None:
+    diff = diff_plans(planned(), planned(_set("piedpiper", tier="enterprise")))
+    assert _kinds(diff) == {"piedpiper": ("re-tiered",)}
+    (flag,) = diff.flags
+    assert flag.kind == RETIER_WITHOUT_MOVE and flag.tenants == ("piedpiper",)
+    assert "moving_from: {tier: free, shard: free-01}" in flag.message
+    assert "move the data first" in flag.message and "tenancy tenant move" in flag.message
+    assert diff.warnings == []  # the old "separate, later step" warning is gone
+    comment = render(diff)
+    assert "**re-tier-without-move** · piedpiper: home changes free (pool on free-01)" in comment
+    assert "separate, later step" not in render(diff, limit=None)
+
+
+def test_finishing_a_move_flags_the_deletion_of_the_old_home(
+    planned: Callable[..., Any],
+) -> None:
+    moving = _move("acme", "free")
+    diff = diff_plans(planned(moving), planned(_then(moving, _at_rest("acme"))))
+    assert _kinds(diff) == {"acme": ("move-finished",)}
+    home = [f for f in diff.flags if f.kind == OLD_HOME_DELETE]
+    assert [f.tenants for f in home] == [("acme",)]
+    assert home[0].message.startswith("old home of acme will be deleted")
+    assert f"make sure `tenancy tenant move acme --stack {DEV} --source-dsn" in home[0].message
+    # The resource-level flags of the silo's deletion are still there too.
+    assert {f.type for f in diff.flags if f.kind == STATEFUL_DELETE} >= {
+        "aws:rds/cluster:Cluster",
+        "aws:kms/key:Key",
+    }
+
+
+def test_finishing_a_move_out_of_a_shard_is_flagged_although_nothing_is_deleted(
+    planned: Callable[..., Any],
+) -> None:
+    moving = _move("piedpiper", "enterprise")
+    diff = diff_plans(planned(moving), planned(_then(moving, _at_rest("piedpiper"))))
+    (flag,) = diff.flags
+    assert flag.kind == OLD_HOME_DELETE and "its rows on shard free-01" in flag.message
+    (sql,) = _changes_outside(diff, "piedpiper")
+    assert sql.owner == Owner("shard", "free-01") and sql.action == "update"
+
+
+def test_abandoning_a_move_flags_the_deletion_of_its_new_home(
+    planned: Callable[..., Any],
+) -> None:
+    diff = diff_plans(planned(_move("piedpiper", "enterprise")), planned())
+    assert MOVE_TARGET_DELETE in {f.kind for f in diff.flags}
+    assert any("--rollback" in f.message for f in diff.flags if f.kind == MOVE_TARGET_DELETE)
+
+
+def test_a_tenant_in_motion_is_shown_with_the_command_that_finishes_it(
+    planned: Callable[..., Any],
+) -> None:
+    diff = diff_plans(planned(), planned(_move("piedpiper", "enterprise")))
+    command = (
+        f'tenancy tenant move piedpiper --stack {DEV} --source-dsn "$SOURCE_DSN" '
+        '--target-dsn "$TARGET_DSN"'
+    )
+    comment = render(diff)
+    assert comment.startswith(f"✅ **`{DEV}`: safe**")
+    section = comment[comment.index("### 🚚 Tenants in motion (1)") :]
+    assert "`piedpiper`: free (pool on free-01) → enterprise (silo)" in section
+    assert f"`{command}`" in section
+    assert "SOURCE_DSN: admin DSN of the shard free-01" in section
+    assert "moving free (pool on free-01) → enterprise (silo)" in comment  # the tenants table
+    (motion,) = diff.to_json()["tenants_in_motion"]
+    assert motion == {
+        "tenant": "piedpiper",
+        "from": "free (pool on free-01)",
+        "to": "enterprise (silo)",
+        "command": command,
+    }
+
+
+def test_the_plan_summary_shows_a_tenant_in_motion(planned: Callable[..., Any]) -> None:
+    plan = planned(_move("piedpiper", "enterprise"))
+    (row,) = [r for r in plan["tenants"] if r.get("moving_from")]
+    assert row["moving_from"] == {"tier": "free", "isolation": "pool", "shard": "free-01"}
+    summary = markdown_summary(plan)
+    assert "## Tenants in motion (1)" in summary
+    assert "`piedpiper`: free (pool on free-01) → enterprise (silo)" in summary
+    assert row["move_command"] in summary
 
 
 def test_retiering_a_pool_tenant_leaves_other_tenants_resources_untouched(
@@ -121,7 +257,7 @@ def test_retiering_a_pool_tenant_leaves_other_tenants_resources_untouched(
     assert all(c.action == "update" for c in others)
     sql_plan = {"planDigest", "tenants", "tenantSpecs"}  # the shard's SQL plan drops hooli
     assert all(set(c.keys) <= {"tags", "metadata", "spec"} | sql_plan for c in others)
-    assert not diff.dangerous
+    assert {f.kind for f in diff.flags} == {RETIER_WITHOUT_MOVE}
 
 
 def test_added_tenant_is_reported_with_its_placement(planned: Callable[..., Any]) -> None:
@@ -150,7 +286,7 @@ def test_removed_silo_tenant_flags_the_deletion_of_its_cluster_and_key(
     assert all(f.tenants == ("globex",) for f in diff.flags)
 
 
-def test_shard_move_is_reported_with_a_migration_warning(planned: Callable[..., Any]) -> None:
+def test_shard_move_without_moving_from_is_a_danger(planned: Callable[..., Any]) -> None:
     def two_shards(catalog: dict[str, Any], hooli_shard: str) -> None:
         catalog["tiers"]["free"]["shards"] = 2
         _tenant(catalog, "hooli")["shard"] = hooli_shard
@@ -160,7 +296,11 @@ def test_shard_move_is_reported_with_a_migration_warning(planned: Callable[..., 
         planned(lambda c: two_shards(c, "free-01")), planned(lambda c: two_shards(c, "free-02"))
     )
     assert _kinds(diff) == {"hooli": ("moved",)}
-    assert any("free-01 → free-02" in w.message for w in diff.warnings)
+    (flag,) = diff.flags
+    assert (
+        flag.kind == RETIER_WITHOUT_MOVE
+        and "moving_from: {tier: free, shard: free-01}" in flag.message
+    )
     assert {c.owner for c in diff.changes} <= {Owner("shard", "free-01"), Owner("shard", "free-02")}
 
 
@@ -375,7 +515,7 @@ def _write(path: Path, plan: Any) -> str:
 
 def test_exit_codes_safe_danger(planned: Callable[..., Any], tmp_path: Path) -> None:
     base = _write(tmp_path / "base.json", planned())
-    safe = _write(tmp_path / "safe.json", planned(_set("piedpiper", tier="enterprise")))
+    safe = _write(tmp_path / "safe.json", planned(_move("piedpiper", "enterprise")))
     danger = _write(tmp_path / "danger.json", planned(_set("globex", status="offboarded")))
     comment, summary, data = (str(tmp_path / n) for n in ("c.md", "s.md", "d.json"))
     assert _run("diff", base, safe)[0] == 0
@@ -449,7 +589,7 @@ def test_validate_plan_rejects_bool_as_string_field() -> None:
 def test_comment_opens_with_verdict_then_mermaid_and_highlights_changed_tenants(
     planned: Callable[..., Any],
 ) -> None:
-    text = render(diff_plans(planned(), planned(_set("piedpiper", tier="enterprise"))))
+    text = render(diff_plans(planned(), planned(_move("piedpiper", "enterprise"))))
     lines = text.splitlines()
     assert lines[0].startswith(f"✅ **`{DEV}`: safe**") and "1 re-tiered" in lines[0]
     assert lines[2:4] == ["```mermaid", "flowchart LR"]
@@ -457,7 +597,7 @@ def test_comment_opens_with_verdict_then_mermaid_and_highlights_changed_tenants(
     node = re.search(r"(n\d+_\d+)\(\"piedpiper\"\)", diagram)
     assert node and f"class {node.group(1)} changed" in diagram
     assert 'tier0["enterprise · silo"]' in diagram and '["free-01"]' in diagram
-    assert "### ⚠️ Warnings (1)" in text and lines[-1] == marker(DEV)
+    assert "### 🚚 Tenants in motion (1)" in text and lines[-1] == marker(DEV)
 
 
 def _silo_plan(count: int, *, tier: str = "enterprise", prefix: str = "tenant") -> dict[str, Any]:
@@ -511,3 +651,11 @@ def test_thousand_retiered_tenants_fit_too() -> None:
     assert len(comment) <= COMMENT_LIMIT
     assert "1000 re-tiered" in comment.splitlines()[0]
     assert comment.count("-->") < 120  # the diagram collapses what it cannot show
+
+
+def test_validate_plan_rejects_a_malformed_moving_from() -> None:
+    row = {"id": "a", "tier": "t", "isolation": "silo", "shard": None, "moving_from": {"shard": 1}}
+    with pytest.raises(InputError) as caught:
+        validate_plan({"stack": "s", "resources": [], "tenants": [row]}, "f")
+    paths = {issue.path for issue in caught.value.issues}
+    assert {"tenants[0].moving_from.tier", "tenants[0].moving_from.shard"} <= paths
