@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from .framework import FRAMEWORK_NAMES
 from .rules import FAMILIES, RULES
+from .scope import SCOPE
 
 
 def _cell(text: str) -> str:
@@ -45,9 +47,46 @@ def policies_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def scope_markdown() -> str:
+    """docs/compliance-scope.md: every control in scope, with its citation and coverage."""
+    lines = [
+        "# Compliance controls in scope",
+        "",
+        "Generated from `policies/scope.py` by `python -m policies.docs`; do not edit by hand.",
+        "These are the controls of each framework that apply to a multi-tenant database",
+        "tier. `tenancy compliance STACK` reports every one of them: *pass*/*fail* when rules",
+        "evidence it, *not covered* when none does yet, *outside the infrastructure* for",
+        "process controls it names but never checks.",
+    ]
+    for framework, controls in SCOPE.items():
+        lines += [
+            "",
+            f"## {FRAMEWORK_NAMES[framework]}",
+            "",
+            "| control | title | kind | rules | why in scope | source |",
+            "|---|---|---|---|---|---|",
+        ]
+        for control in controls:
+            rules = [
+                r.id
+                for r in RULES
+                if any(c.framework == framework and c.id == control.id for c in r.controls)
+            ]
+            coverage = str(len(rules)) if rules else ("-" if control.kind == "process" else "none")
+            lines.append(
+                f"| {control.id} | {_cell(control.title)} | {control.kind} | {coverage} "
+                f"| {_cell(control.why)} | {_cell(control.citation)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
     from pathlib import Path
 
-    target = Path(__file__).resolve().parent.parent / "docs" / "policies.md"
-    target.write_text(policies_markdown(), encoding="utf-8")
-    print(f"wrote {target}")
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for name, text in (
+        ("policies.md", policies_markdown()),
+        ("compliance-scope.md", scope_markdown()),
+    ):
+        (docs / name).write_text(text, encoding="utf-8")
+        print(f"wrote {docs / name}")

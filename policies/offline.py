@@ -143,12 +143,17 @@ def validate_plan(plan: Any) -> list[str]:
     return problems
 
 
-_RESOURCE_RULES: dict[str, list[Rule]] = {}
-for _rule in RULES:
-    if _rule.kind == "resource":
-        for _type in _rule.types:
-            _RESOURCE_RULES.setdefault(_type, []).append(_rule)
-_STACK_RULES = [r for r in RULES if r.kind == "stack"]
+def _index(rules: Sequence[Rule]) -> tuple[dict[str, list[Rule]], list[Rule]]:
+    """Resource rules by the types they judge, and the stack rules."""
+    by_type: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.kind == "resource":
+            for kind in rule.types:
+                by_type.setdefault(kind, []).append(rule)
+    return by_type, [r for r in rules if r.kind == "stack"]
+
+
+_PACK_INDEX = _index(RULES)
 
 
 def evaluate(
@@ -158,15 +163,18 @@ def evaluate(
     waivers: Sequence[Waiver] | None = None,
     waivers_file: Path | None = None,
     today: date | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> Evaluation:
-    """All rules over a plan. Raises PlanError on a malformed plan."""
+    """All rules (the pack's unless ``rules`` says) over a plan. Raises PlanError on a
+    malformed plan."""
     problems = validate_plan(plan)
     if problems:
         raise PlanError(problems)
     paused = gc.isenabled()
     gc.disable()  # many small, short-lived objects and no cycles: collection only costs time
     try:
-        return _evaluate(plan, config, waivers, waivers_file, today)
+        index = _PACK_INDEX if rules is None else _index(rules)
+        return _evaluate(plan, config, waivers, waivers_file, today, index)
     finally:
         if paused:
             gc.enable()
@@ -178,6 +186,7 @@ def _evaluate(
     waivers: Sequence[Waiver] | None,
     waivers_file: Path | None,
     today: date | None,
+    index: tuple[dict[str, list[Rule]], list[Rule]],
 ) -> Evaluation:
     stack = plan["stack"]
     settings = merged_config(load_generated()) if config is None else merged_config({}, config)
@@ -189,7 +198,7 @@ def _evaluate(
     )
     evaluation = Evaluation(stack=stack, tenants=tenants, waivers=list(waivers))
     raw: list[tuple[Rule, str, list[str], Mapping[str, Any] | None]] = []
-    by_type = _RESOURCE_RULES
+    by_type, stack_rules = index
     for resource in plan["resources"]:
         rules = by_type.get(resource["type"])
         if not rules:
@@ -213,7 +222,7 @@ def _evaluate(
         for r in plan["resources"]
     ]
     props_by_urn = {r.urn: r for r in stack_resources}
-    for rule in _STACK_RULES:
+    for rule in stack_rules:
         for urn, messages in rule.check(stack_resources, ctx):
             subject = props_by_urn.get(urn)
             raw.append((rule, urn, messages, subject.props if subject else None))

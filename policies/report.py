@@ -1,15 +1,36 @@
-"""Reports: the compliance evidence (framework -> control -> rule -> resources) and text."""
+"""Reports: the compliance evidence (framework -> control -> rule -> resources) and text.
+
+The evidence lists every control in scope (``policies/scope.py``), each with one of
+four statuses: ``pass`` / ``fail`` (rules judged this stack's resources; their
+in-between answers ``unknown`` and ``waived`` show as such and never count as a
+pass), ``not covered`` (no rule maps to it, or its rules judged nothing in this
+stack; with the reason and what would cover it) and ``outside the infrastructure``
+(a process control: named, never checked). A framework's headline is PASS only
+when every control in scope is pass or outside; otherwise it reads "PASS for N of
+M controls; K not covered" (or FAIL ...), its parts adding up to M. A framework no
+tenant of the stack is held to reads NOT APPLICABLE.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .framework import FRAMEWORK_NAMES, Control, frameworks_of, tags_of, tenancy_tags
+from .framework import FRAMEWORK_NAMES, Rule, frameworks_of, tags_of, tenancy_tags
 from .offline import Evaluation, Result
 from .rules import RULES
+from .scope import SCOPE, ScopedControl
 
 _ORDER = {"fail": 0, "unknown": 1, "waived": 2, "pass": 3}
+
+PASS = "pass"
+FAIL = "fail"
+UNKNOWN = "unknown"
+WAIVED = "waived"
+NOT_COVERED = "not covered"
+OUTSIDE = "outside the infrastructure"
+STATUSES = (PASS, FAIL, UNKNOWN, WAIVED, NOT_COVERED, OUTSIDE)
+NOT_APPLICABLE = "not applicable"  # a framework no tenant of the stack is held to
 
 
 def _short(urn: str) -> str:
@@ -33,66 +54,132 @@ def _status(outcomes: Iterable[str]) -> str:
     return "not evidenced"
 
 
+def headline(statuses: Sequence[str]) -> tuple[str, str]:
+    """(status, text) of a framework from its controls' statuses.
+
+    ``pass`` only when every control is pass or outside the infrastructure; any
+    fail makes it ``fail``; anything else unproven makes it ``partial``. The text
+    accounts for every control: its parts add up to the number in scope.
+    """
+    counts = {status: sum(1 for s in statuses if s == status) for status in STATUSES}
+    total = len(statuses)
+    tail = [
+        f"{counts[status]} {status}"
+        for status in (NOT_COVERED, UNKNOWN, WAIVED, OUTSIDE)
+        if counts[status]
+    ]
+    if counts[PASS] + counts[OUTSIDE] == total:
+        return PASS, "; ".join(["PASS", *tail])
+    if counts[FAIL]:
+        parts = [f"FAIL for {counts[FAIL]} of {total} controls", f"{counts[PASS]} pass", *tail]
+        return FAIL, "; ".join(parts)
+    return "partial", "; ".join([f"PASS for {counts[PASS]} of {total} controls", *tail])
+
+
+def _rule_row(rule: Rule, results: list[Result]) -> dict[str, Any]:
+    rows = [{"urn": r.urn, "outcome": r.outcome, "messages": list(r.messages)} for r in results]
+    counts = {k: sum(1 for r in results if r.outcome == k) for k in _ORDER}
+    return {
+        "id": rule.id,
+        "description": rule.description,
+        "enforcement": rule.enforcement,
+        "severity": rule.severity,
+        "status": _status(r.outcome for r in results),
+        **counts,
+        "resources": sorted(rows, key=lambda x: (_ORDER[x["outcome"]], x["urn"])),
+    }
+
+
+def _rules_by_control(
+    framework: str,
+    rules: Sequence[Rule],
+    by_rule: Mapping[str, list[Result]],
+    scopes: Mapping[str, set[str] | None],
+) -> dict[str, list[dict[str, Any]]]:
+    """Control id -> the rows of the rules evidencing it, over this framework's resources."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rule in rules:
+        for control in rule.controls:
+            if control.framework != framework:
+                continue
+            results = [
+                r
+                for r in by_rule.get(rule.id, [])
+                if scopes.get(r.urn) is None or framework in (scopes.get(r.urn) or set())
+            ]
+            out.setdefault(control.id, []).append(_rule_row(rule, results))
+    return out
+
+
+def _control_row(control: ScopedControl, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "control": control.id,
+        "title": control.title,
+        "kind": control.kind,
+        "citation": control.citation,
+        "why": control.why,
+    }
+    if control.kind == "process":
+        return {
+            **row,
+            "status": OUTSIDE,
+            "reason": "a process control: tenancy does not check it",
+            "evidence": control.evidence,
+            "rules": [],
+        }
+    judged = [rule for rule in rules if rule["status"] != "not evidenced"]
+    if not rules:
+        reason = "no rule of the policy pack maps to this control"
+    elif not judged:
+        reason = f"its {len(rules)} rule(s) judged no resource of this stack"
+    else:
+        return {**row, "status": _status(rule["status"] for rule in judged), "rules": rules}
+    return {
+        **row,
+        "status": NOT_COVERED,
+        "reason": reason,
+        "to_cover": control.evidence,
+        "rules": rules,
+    }
+
+
 def compliance_report(
     evaluation: Evaluation,
     plan: Mapping[str, Any],
     tenant_frameworks: Mapping[str, Sequence[str]],
+    *,
+    rules: Sequence[Rule] = RULES,
+    scope: Mapping[str, Sequence[ScopedControl]] = SCOPE,
 ) -> dict[str, Any]:
-    """Evidence per framework -> control -> rules -> pass/fail -> resources."""
+    """Evidence per framework -> every control in scope -> rules -> outcome -> resources.
+
+    ``rules`` and ``scope`` default to the pack's; tests pass their own to show
+    how a control moves when a rule starts to evidence it.
+    """
     scopes = resource_frameworks(plan)
     by_rule: dict[str, list[Result]] = {}
     for result in evaluation.results:
         by_rule.setdefault(result.rule.id, []).append(result)
     frameworks = []
     for framework, name in FRAMEWORK_NAMES.items():
+        evidence = _rules_by_control(framework, rules, by_rule, scopes)
+        in_scope = scope.get(framework, ())
+        controls = [_control_row(c, evidence.pop(c.id, [])) for c in in_scope]
         tenants = sorted(t for t, fws in tenant_frameworks.items() if framework in fws)
-        controls: dict[Control, list[dict[str, Any]]] = {}
-        for rule in RULES:
-            for control in rule.controls:
-                if control.framework != framework:
-                    continue
-                results = [
-                    r
-                    for r in by_rule.get(rule.id, [])
-                    if scopes.get(r.urn) is None or framework in (scopes.get(r.urn) or set())
-                ]
-                rows: list[dict[str, Any]] = [
-                    {"urn": r.urn, "outcome": r.outcome, "messages": list(r.messages)}
-                    for r in results
-                ]
-                resources = sorted(rows, key=lambda x: (_ORDER[x["outcome"]], x["urn"]))
-                counts = {k: sum(1 for r in results if r.outcome == k) for k in _ORDER}
-                controls.setdefault(control, []).append(
-                    {
-                        "id": rule.id,
-                        "description": rule.description,
-                        "enforcement": rule.enforcement,
-                        "severity": rule.severity,
-                        "status": _status(r.outcome for r in results),
-                        **counts,
-                        "resources": resources,
-                    }
-                )
-        control_rows: list[dict[str, Any]] = [
-            {
-                "control": control.id,
-                "title": control.title,
-                "status": _status(
-                    rule["status"] for rule in rules if rule["status"] != "not evidenced"
-                ),
-                "rules": rules,
-            }
-            for control, rules in sorted(controls.items(), key=lambda kv: kv[0].id)
-        ]
+        status, text = headline([c["status"] for c in controls])
+        if not tenants:  # listed for reference; no tenant's data here is held to it
+            status, text = NOT_APPLICABLE, "NOT APPLICABLE: no tenant in scope"
         frameworks.append(
             {
                 "framework": framework,
                 "name": name,
                 "tenants": tenants,
-                "status": _status(
-                    c["status"] for c in control_rows if c["status"] != "not evidenced"
-                ),
-                "controls": control_rows,
+                "status": status,
+                "headline": text,
+                "counts": {s: sum(1 for c in controls if c["status"] == s) for s in STATUSES},
+                "controls": controls,
+                # a rule naming a control missing from the scope list (the meta-test forbids it)
+                "unscoped": sorted(evidence),
             }
         )
     return {
@@ -103,48 +190,98 @@ def compliance_report(
     }
 
 
-def compliance_markdown(report: Mapping[str, Any]) -> str:
-    lines = [f"# Compliance evidence: `{report['stack']}`", ""]
-    lines += [
-        "| framework | tenants in scope | controls | status |",
-        "|---|---|---|---|",
+SCOPE_DOC = "docs/compliance-scope.md"
+
+
+def summary_markdown(report: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "| framework | tenants in scope | controls in scope | pass | fail | not covered | outside | status |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for fw in report["frameworks"]:
         tenants = ", ".join(fw["tenants"]) or "(none)"
+        n = fw["counts"]
         lines.append(
-            f"| {fw['name']} | {tenants} | {len(fw['controls'])} | {fw['status'].upper()} |"
+            f"| {fw['name']} | {tenants} | {len(fw['controls'])} | {n[PASS]} | {n[FAIL]} "
+            f"| {n[NOT_COVERED]} | {n[OUTSIDE]} | {fw['headline']} |"
         )
-    for fw in report["frameworks"]:
+    return lines
+
+
+def framework_overview_markdown(fw: Mapping[str, Any]) -> list[str]:
+    """One framework: its headline, every control in scope, then what is not proven."""
+    lines = [
+        f"## {fw['name']}: {fw['headline']}",
+        "",
+        f"Tenants in scope: {', '.join(fw['tenants']) or '(none)'}",
+        "",
+        "| control | title | status | rules |",
+        "|---|---|---|---|",
+    ]
+    for c in fw["controls"]:
+        rules = sum(1 for rule in c["rules"] if rule["status"] != "not evidenced")
+        lines.append(f"| {c['control']} | {c['title']} | {c['status']} | {rules or '-'} |")
+    gaps = [c for c in fw["controls"] if c["status"] == NOT_COVERED]
+    if gaps:
+        lines += ["", "Not covered (not proven by this report):", ""]
+        lines += [
+            f"- **{c['control']} {c['title']}**: {c['reason']}. Would cover it: {c['to_cover']}."
+            for c in gaps
+        ]
+    outside = [c for c in fw["controls"] if c["status"] == OUTSIDE]
+    if outside:
+        lines += ["", "Outside the infrastructure (named, not checked):", ""]
+        lines += [
+            f"- **{c['control']} {c['title']}**: evidence is {c['evidence']}." for c in outside
+        ]
+    if fw["unscoped"]:
+        names = ", ".join(fw["unscoped"])
+        lines += ["", f"Rules also name {names}, which {SCOPE_DOC} does not list: add them there."]
+    return lines
+
+
+def _evidence_markdown(fw: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for control in fw["controls"]:
+        if control["status"] in (NOT_COVERED, OUTSIDE):
+            continue
         lines += [
             "",
-            f"## {fw['name']}",
+            f"### {fw['name']} {control['control']} — {control['title']}: {control['status'].upper()}",
             "",
-            f"Tenants in scope: {', '.join(fw['tenants']) or '(none)'}",
+            "| rule | status | pass | fail | unknown | waived |",
+            "|---|---|---|---|---|---|",
         ]
-        for control in fw["controls"]:
-            lines += [
-                "",
-                f"### {fw['name']} {control['control']} — {control['title']}: {control['status'].upper()}",
-                "",
-                "| rule | status | pass | fail | unknown | waived |",
-                "|---|---|---|---|---|---|",
-            ]
-            for rule in control["rules"]:
-                lines.append(
-                    f"| `{rule['id']}` | {rule['status']} | {rule['pass']} | {rule['fail']} | {rule['unknown']} | {rule['waived']} |"
-                )
-            for rule in control["rules"]:
-                for resource in rule["resources"]:
-                    if resource["outcome"] != "pass":
-                        for message in resource["messages"]:
-                            lines.append(
-                                f"- **{resource['outcome']}** `{rule['id']}` `{_short(resource['urn'])}`: {message}"
-                            )
-                passed = [_short(r["urn"]) for r in rule["resources"] if r["outcome"] == "pass"]
-                if passed:
-                    shown = ", ".join(f"`{p}`" for p in passed[:12])
-                    more = f" and {len(passed) - 12} more" if len(passed) > 12 else ""
-                    lines.append(f"- pass `{rule['id']}`: {shown}{more}")
+        for rule in control["rules"]:
+            lines.append(
+                f"| `{rule['id']}` | {rule['status']} | {rule['pass']} | {rule['fail']} | {rule['unknown']} | {rule['waived']} |"
+            )
+        for rule in control["rules"]:
+            for resource in rule["resources"]:
+                if resource["outcome"] != "pass":
+                    for message in resource["messages"]:
+                        lines.append(
+                            f"- **{resource['outcome']}** `{rule['id']}` `{_short(resource['urn'])}`: {message}"
+                        )
+            passed = [_short(r["urn"]) for r in rule["resources"] if r["outcome"] == "pass"]
+            if passed:
+                shown = ", ".join(f"`{p}`" for p in passed[:12])
+                more = f" and {len(passed) - 12} more" if len(passed) > 12 else ""
+                lines.append(f"- pass `{rule['id']}`: {shown}{more}")
+    return lines
+
+
+def compliance_markdown(report: Mapping[str, Any]) -> str:
+    lines = [
+        f"# Compliance evidence: `{report['stack']}`",
+        "",
+        f"Every control in scope ({SCOPE_DOC}, with citations) is listed. A framework is "
+        "PASS only when each one is pass or outside the infrastructure.",
+        "",
+        *summary_markdown(report),
+    ]
+    for fw in report["frameworks"]:
+        lines += ["", *framework_overview_markdown(fw), *_evidence_markdown(fw)]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,12 @@ from typing import Any
 
 from components.model.errors import InputError, Issue
 from policies.offline import Evaluation, PlanError, evaluate
-from policies.report import compliance_markdown, compliance_report, findings_text
+from policies.report import (
+    NOT_COVERED,
+    compliance_markdown,
+    compliance_report,
+    findings_text,
+)
 from policies.sarif import sarif_log
 from policies.waivers import WaiverFileError
 from tenancy.errors import EXIT_FINDINGS, EXIT_OK
@@ -108,6 +113,24 @@ def _tenant_frameworks(stack: str, catalog: str | None) -> dict[str, list[str]]:
     return {placed.id: sorted(placed.tenant.compliance) for placed in blueprint.tenants}
 
 
+def sarif_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The run's ``compliance`` property: per framework its headline and every control in
+    scope with its status, and for each not-covered control why and what would cover it."""
+    return {
+        fw["framework"]: {
+            "status": fw["status"],
+            "headline": fw["headline"],
+            "controls": {c["control"]: c["status"] for c in fw["controls"]},
+            "notCovered": [
+                {"control": c["control"], "reason": c["reason"], "toCover": c["to_cover"]}
+                for c in fw["controls"]
+                if c["status"] == NOT_COVERED
+            ],
+        }
+        for fw in report["frameworks"]
+    }
+
+
 def cmd_compliance(args: argparse.Namespace) -> int:
     from tenancy.plan import plan_stack
 
@@ -118,11 +141,7 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(json.dumps(report, indent=2) + "\n", args.output)
     elif args.format == "sarif":
-        summary = {
-            fw["framework"]: {c["control"]: c["status"] for c in fw["controls"]}
-            for fw in report["frameworks"]
-        }
-        log = sarif_log(evaluation, _artifact(args.stack), {"compliance": summary})
+        log = sarif_log(evaluation, _artifact(args.stack), {"compliance": sarif_summary(report)})
         _emit(json.dumps(log, indent=2) + "\n", args.output)
     else:
         _emit(compliance_markdown(report), args.output)
