@@ -209,10 +209,8 @@ def summary_markdown(report: Mapping[str, Any]) -> list[str]:
 
 
 def framework_overview_markdown(fw: Mapping[str, Any]) -> list[str]:
-    """One framework: its headline, every control in scope, then what is not proven."""
+    """One framework's controls in scope, then what is not proven (under its heading)."""
     lines = [
-        f"## {fw['name']}: {fw['headline']}",
-        "",
         f"Tenants in scope: {', '.join(fw['tenants']) or '(none)'}",
         "",
         "| control | title | status | rules |",
@@ -281,7 +279,23 @@ def compliance_markdown(report: Mapping[str, Any]) -> str:
         *summary_markdown(report),
     ]
     for fw in report["frameworks"]:
-        lines += ["", *framework_overview_markdown(fw), *_evidence_markdown(fw)]
+        lines += ["", f"## {fw['name']}: {fw['headline']}", ""]
+        lines += [*framework_overview_markdown(fw), *_evidence_markdown(fw)]
+    return "\n".join(lines) + "\n"
+
+
+def compliance_excerpt(report: Mapping[str, Any], framework: str) -> str:
+    """The summary table and one framework's controls, to quote in documentation."""
+    (fw,) = [f for f in report["frameworks"] if f["framework"] == framework]
+    lines = [
+        f"`tenancy compliance {report['stack']}` (excerpt):",
+        "",
+        *summary_markdown(report),
+        "",
+        f"**{fw['name']}: {fw['headline']}**",
+        "",
+        *framework_overview_markdown(fw),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -102,7 +102,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _exit_code(evaluation)
 
 
-def _tenant_frameworks(stack: str, catalog: str | None) -> dict[str, list[str]]:
+def tenant_frameworks(stack: str, catalog: str | None) -> dict[str, list[str]]:
     from infra import program
     from tenancy.stackfiles import read_stack_config
 
@@ -131,13 +131,20 @@ def sarif_summary(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def cmd_compliance(args: argparse.Namespace) -> int:
+def stack_compliance(
+    stack: str, catalog: str | None = None, waivers: str | None = None
+) -> tuple[Evaluation, dict[str, Any]]:
+    """Plan a stack offline, run the pack, and build its compliance report."""
     from tenancy.plan import plan_stack
 
-    print(f"planning {args.stack} ...", file=sys.stderr, flush=True)
-    plan = plan_stack(args.stack, catalog=args.catalog)
-    evaluation = _evaluate(plan, args.stack, args.waivers)
-    report = compliance_report(evaluation, plan, _tenant_frameworks(args.stack, args.catalog))
+    print(f"planning {stack} ...", file=sys.stderr, flush=True)
+    plan = plan_stack(stack, catalog=catalog)
+    evaluation = _evaluate(plan, stack, waivers)
+    return evaluation, compliance_report(evaluation, plan, tenant_frameworks(stack, catalog))
+
+
+def cmd_compliance(args: argparse.Namespace) -> int:
+    evaluation, report = stack_compliance(args.stack, args.catalog, args.waivers)
     if args.format == "json":
         _emit(json.dumps(report, indent=2) + "\n", args.output)
     elif args.format == "sarif":

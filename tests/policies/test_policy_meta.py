@@ -136,3 +136,65 @@ def test_generated_policy_config_is_fresh() -> None:
     assert (ROOT / "policies" / "config.generated.json").read_text(encoding="utf-8") == render(), (
         "run: .venv/bin/python -m tenancy.policyconfig"
     )
+
+
+# ---- the controls in scope (policies/scope.py) -------------------------------------------
+
+
+def test_every_framework_has_its_list_of_controls_in_scope() -> None:
+    from policies.scope import SCOPE
+
+    assert set(SCOPE) == set(framework.FRAMEWORK_NAMES)
+    for name, controls in SCOPE.items():
+        assert controls and all(c.framework == name for c in controls)
+
+
+@pytest.mark.parametrize("name", sorted(framework.FRAMEWORK_NAMES))
+def test_a_scope_list_has_no_duplicates(name: str) -> None:
+    from policies.scope import SCOPE
+
+    ids = [c.id for c in SCOPE[name]]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_every_control_a_rule_names_is_an_infrastructure_control_in_scope(
+    rule: framework.Rule,
+) -> None:
+    from policies.scope import SCOPE
+
+    for control in rule.controls:
+        scoped = {c.id: c for c in SCOPE[control.framework]}
+        assert control.id in scoped, f"{control.label}: add it to policies/scope.py"
+        assert scoped[control.id].kind == "infrastructure", f"{control.label} is a process control"
+
+
+def test_every_control_in_scope_says_why_where_from_and_how_it_is_evidenced() -> None:
+    from policies.scope import SCOPE
+
+    for controls in SCOPE.values():
+        for c in controls:
+            assert c.title and len(c.why) > 30 and len(c.evidence) > 10, c
+            assert c.citation.endswith(c.id) and c.kind in ("infrastructure", "process"), c
+
+
+def test_the_logging_and_monitoring_controls_of_the_issue_are_in_scope() -> None:
+    from policies.scope import SCOPE
+
+    named = {
+        "hipaa": {"164.312(b)", "164.312(d)", "164.308(a)(1)(ii)(D)"},
+        "pci": {"10.2", "10.3", "10.5"},
+        "soc2": {"CC7.2"},
+        "iso27001": {"A.8.15", "A.8.16", "A.5.33"},
+    }
+    for name, ids in named.items():
+        assert ids <= {c.id for c in SCOPE[name]}, name
+
+
+def test_compliance_scope_docs_are_fresh() -> None:
+    from policies.docs import scope_markdown
+
+    path = ROOT / "docs" / "compliance-scope.md"
+    assert path.read_text(encoding="utf-8") == scope_markdown(), (
+        "run: .venv/bin/python -m policies.docs"
+    )
