@@ -96,18 +96,23 @@ def _rules_by_control(
     by_rule: Mapping[str, list[Result]],
     scopes: Mapping[str, set[str] | None],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Control id -> the rows of the rules evidencing it, over this framework's resources."""
+    """Control id -> the rows of the rules evidencing it, over this framework's resources.
+
+    A rule's row is built once and shared by every control it names (a rule names
+    up to six controls; rebuilding it per control dominated large reports)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for rule in rules:
-        for control in rule.controls:
-            if control.framework != framework:
-                continue
-            results = [
-                r
-                for r in by_rule.get(rule.id, [])
-                if scopes.get(r.urn) is None or framework in (scopes.get(r.urn) or set())
-            ]
-            out.setdefault(control.id, []).append(_rule_row(rule, results))
+        ids = dict.fromkeys(c.id for c in rule.controls if c.framework == framework)
+        if not ids:
+            continue
+        results = [
+            r
+            for r in by_rule.get(rule.id, [])
+            if (scope := scopes.get(r.urn)) is None or framework in scope
+        ]
+        row = _rule_row(rule, results)
+        for control_id in ids:
+            out.setdefault(control_id, []).append(row)
     return out
 
 
