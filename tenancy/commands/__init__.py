@@ -5,7 +5,7 @@ sets ``handler`` on them; ``tenancy/cli.py`` turns what a handler returns or
 raises into the exit code.
 """
 
-from tenancy.commands import check, db, diff, plan, policyconfig
+from tenancy.commands import check, db, diff, docs, plan, policyconfig
 
 COMMANDS = (
     plan,  # tenancy plan, tenancy schema
@@ -13,4 +13,5 @@ COMMANDS = (
     diff,  # tenancy diff, tenancy stacks
     db,  # tenancy db plan|apply
     policyconfig,  # tenancy policy-config
+    docs,  # tenancy docs
 )

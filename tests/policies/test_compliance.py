@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import functools
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,5 +264,24 @@ def test_compliance_sarif_carries_each_controls_status_and_the_headline(
 def test_readme_shows_the_generated_compliance_excerpt() -> None:
     readme = compliancedoc.README.read_text(encoding="utf-8")
     fresh = compliancedoc.readme_with(compliancedoc.excerpt(), readme)
-    assert readme == fresh, "regenerate: .venv/bin/python -m tenancy.compliancedoc"
+    assert readme == fresh, "regenerate: .venv/bin/tenancy docs"
     assert "| 164.312(b) | Audit controls | not covered | - |" in readme
+
+
+def test_tenancy_docs_check_names_a_stale_file_and_docs_rewrites_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tenancy.commands import docs
+
+    readme = compliancedoc.README.read_text(encoding="utf-8")
+    copy_of_readme = tmp_path / "README.md"
+    copy_of_readme.write_text(compliancedoc.readme_with("stale\n", readme), encoding="utf-8")
+    monkeypatch.setattr(compliancedoc, "README", copy_of_readme)
+    monkeypatch.setattr(docs, "DOCS", tmp_path)  # docs/*.md missing there: stale too
+    assert main(["docs", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert f"{copy_of_readme} is stale" in err and "compliance-scope.md is stale" in err
+    assert main(["docs"]) == 0
+    assert copy_of_readme.read_text(encoding="utf-8") == readme
+    assert (tmp_path / "compliance-scope.md").is_file() and (tmp_path / "policies.md").is_file()
+    assert main(["docs", "--check"]) == 0
