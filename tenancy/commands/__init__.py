@@ -5,7 +5,7 @@ sets ``handler`` on them; ``tenancy/cli.py`` turns what a handler returns or
 raises into the exit code.
 """
 
-from tenancy.commands import check, db, diff, docs, plan, policyconfig
+from tenancy.commands import check, cost, db, diff, docs, plan, policyconfig
 
 COMMANDS = (
     plan,  # tenancy plan, tenancy schema
@@ -14,4 +14,5 @@ COMMANDS = (
     db,  # tenancy db plan|apply
     policyconfig,  # tenancy policy-config
     docs,  # tenancy docs
+    cost,  # tenancy cost
 )
