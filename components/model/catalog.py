@@ -173,12 +173,27 @@ class AppProfile(_Strict):
         return self.effective_quota_pods * self.memory_limit_mib
 
 
+class Slo(_Strict):
+    """What the tier promises; validation checks each figure against the architecture."""
+
+    availability: Annotated[float, Field(ge=90, lt=100)] | None = Field(
+        None, description="Monthly uptime % promised, e.g. 99.95."
+    )
+    rpo_seconds: Annotated[int, Field(ge=0, le=31_536_000)] | None = Field(
+        None, description="Most data (in seconds of writes) a failure may lose."
+    )
+    rto_minutes: Annotated[int, Field(ge=0, le=525_600)] | None = Field(
+        None, description="Longest time to get the database back after a failure."
+    )
+
+
 class Tier(_Strict):
     """A product tier: one isolation model plus sizing, autoscaling and backups."""
 
     isolation: Isolation
     database: DatabaseProfile
     app: AppProfile = AppProfile()
+    slo: Slo | None = Field(None, description="Service level objectives, checked per cloud.")
     tenants_per_shard: Annotated[int, Field(ge=1, le=10000)] | None = Field(
         None,
         description="Capacity of one shared server (bridge/pool). Default: pool 100, bridge 25.",

@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .autoscaling import cron_problem, timezone_problem
 from .catalog import (
+    CLOUDS,
     TIER_NAME_PATTERN,
     AppProfile,
     Catalog,
@@ -593,6 +594,20 @@ def _zone_clouds(report: _Report, zones: dict[str, dict[Cloud, list[str]]]) -> N
                 )
 
 
+def _check_slos(report: _Report, tiers: dict[str, Tier], tenants: dict[int, Tenant]) -> None:
+    """Each tier's promises against what its configuration gives on the clouds it runs on
+    (every cloud while it has no tenants, so an unkeepable promise never waits in a tier)."""
+    from .slo import slo_problems  # local: slo imports the catalog model
+
+    for name, tier in tiers.items():
+        if tier.slo is None:
+            continue
+        clouds = sorted({t.cloud for t in tenants.values() if t.tier == name}) or list(CLOUDS)
+        for cloud in clouds:
+            for field, message, hint in slo_problems(cloud, tier.database, tier.slo):
+                report.add(("tiers", name, "slo", field), f"on {cloud}: {message}", hint)
+
+
 def parse_catalog(text: str, file: str) -> Catalog:
     """Validate catalog text; raise InputError listing every violation."""
     from .placement import overflow_issues  # local: placement imports the catalog model
@@ -609,6 +624,7 @@ def parse_catalog(text: str, file: str) -> Catalog:
     declared_tiers = set(raw["tiers"]) if isinstance(raw.get("tiers"), dict) else set()
     for index, tenant in tenants.items():
         _check_tenant(report, index, tenant, zones, tiers, declared_tiers)
+    _check_slos(report, tiers, tenants)
     if report.issues:
         raise InputError(report.issues)
     catalog = Catalog(
