@@ -20,7 +20,9 @@ WAVES_FILE = Path(__file__).resolve().parents[2] / ".github" / "deploy-waves.yam
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from tenancy.cost import load_prices
     from tenancy.diff import diff_plans, load_plan, render
+    from tenancy.diff.cost import cost_delta, cost_lines
 
     base, head = load_plan(args.base), load_plan(args.head)
     if base["stack"] != head["stack"]:
@@ -35,11 +37,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
             ]
         )
     diff = diff_plans(base, head)
+    changed = diff.touched_tenants() | {c.tenant for c in diff.tenant_changes}
+    delta = cost_delta(base, head, load_prices(), changed)
+    cost = cost_lines(delta)
     limit = args.limit if args.limit > 0 else None
-    write_output(args.markdown, render(diff, limit=limit))
-    write_output(args.summary, render(diff, limit=None))
-    write_output(args.json, json.dumps(diff.to_json(), indent=2) + "\n")
+    write_output(args.markdown, render(diff, limit=limit, cost=cost))
+    write_output(args.summary, render(diff, limit=None, cost=cost))
+    write_output(
+        args.json, json.dumps({**diff.to_json(), "cost": delta.to_json()}, indent=2) + "\n"
+    )
     print(render(diff).splitlines()[0])
+    if diff.changed:
+        print(cost[0])
     return EXIT_FINDINGS if diff.dangerous else EXIT_OK
 
 

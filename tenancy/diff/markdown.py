@@ -9,7 +9,7 @@ What does not fit is counted and left to the job summary (``limit=None``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tenancy.diff.compute import ACTIONS, FLAG_KINDS, Flag, Owner, PlanDiff, ResourceChange
@@ -263,9 +263,12 @@ def _owner_blocks(diff: PlanDiff) -> list[list[str]]:
     return blocks
 
 
-def render(diff: PlanDiff, limit: int | None = COMMENT_LIMIT) -> str:
-    """The PR comment (``limit`` characters at most) or, with ``limit=None``, the full report."""
-    top = [verdict(diff), "", *diagram(diff), ""]
+def render(diff: PlanDiff, limit: int | None = COMMENT_LIMIT, cost: Sequence[str] = ()) -> str:
+    """The PR comment (``limit`` characters at most) or, with ``limit=None``, the full report.
+
+    ``cost`` is the cost section (``tenancy.diff.cost.cost_lines``), shown under the verdict.
+    """
+    top = [verdict(diff), "", *([*cost, ""] if cost and diff.changed else []), *diagram(diff), ""]
     end_marker = marker(diff.stack)
     footer_reserve = 400
     if not diff.changed:
