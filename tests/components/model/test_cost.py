@@ -1,0 +1,178 @@
+"""Cost arithmetic on hand-built plans: silo vs shared split, range ends, unpriced listed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from components.model.cost import Price, PriceTable, cost_of_plan
+
+READ = date(2026, 11, 29)
+ACU = 0.2  # made-up prices: the arithmetic is under test, not the table
+KMS = 1.0
+
+
+def _prices(*, acu: bool = True) -> PriceTable:
+    prices = [Price("aws", "kms-key-month", "global", "key-month", KMS, "https://x", READ)]
+    if acu:
+        prices.append(
+            Price(
+                "aws",
+                "aurora-serverless-v2-acu-hour",
+                "eu-central-1",
+                "ACU-hour",
+                ACU,
+                "https://x",
+                READ,
+            )
+        )
+    return PriceTable(prices, hours_per_month=730)
+
+
+def _res(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"urn": f"urn:{name}", "type": type_, "name": name, "custom": True, "inputs": inputs}
+
+
+def _server(key_tags: dict[str, str], cid: str, acu: tuple[float, float], instances: int):
+    cluster = _res(
+        "aws:rds/cluster:Cluster",
+        f"{cid}-cluster",
+        {
+            "clusterIdentifier": cid,
+            "serverlessv2ScalingConfiguration": {"minCapacity": acu[0], "maxCapacity": acu[1]},
+            "tags": key_tags,
+        },
+    )
+    members = [
+        _res(
+            "aws:rds/clusterInstance:ClusterInstance",
+            f"{cid}-{n}",
+            {"clusterIdentifier": cid, "instanceClass": "db.serverless", "tags": key_tags},
+        )
+        for n in range(instances)
+    ]
+    key = _res("aws:kms/key:Key", f"{cid}-key", {"tags": key_tags})
+    return [cluster, *members, key]
+
+
+def _plan(resources: list[dict[str, Any]], tenants: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"stack": "dev-aws-eu-central-1", "resources": resources, "tenants": tenants}
+
+
+SILO = {"tenancy:tenant": "acme", "tenancy:tier": "gold"}
+SHARD = {"tenancy:tenant": "shared", "tenancy:shard": "free-01", "tenancy:tier": "free"}
+TENANTS = [
+    {"id": "acme", "tier": "gold", "isolation": "silo", "shard": None},
+    {"id": "a", "tier": "free", "isolation": "pool", "shard": "free-01"},
+    {"id": "b", "tier": "free", "isolation": "pool", "shard": "free-01"},
+    {"id": "c", "tier": "free", "isolation": "pool", "shard": "free-01"},
+]
+
+
+def test_silo_tenant_pays_its_whole_server_at_both_ends_of_the_acu_range():
+    plan = _plan(_server(SILO, "acme", (2, 16), instances=2), TENANTS[:1])
+    report = cost_of_plan(plan, _prices())
+    low, high = 2 * 2 * ACU * 730 + KMS, 2 * 16 * ACU * 730 + KMS
+    assert report.servers["silo:acme"].low == pytest.approx(low)
+    assert report.servers["silo:acme"].high == pytest.approx(high)
+    acme = report.tenants["acme"]
+    assert (acme.low, acme.high, acme.share) == (
+        pytest.approx(low),
+        pytest.approx(high),
+        "own server",
+    )
+
+
+def test_shared_server_is_split_equally_and_the_split_is_stated():
+    plan = _plan(_server(SHARD, "free-01", (0.5, 8), instances=1), TENANTS[1:])
+    report = cost_of_plan(plan, _prices())
+    server = report.servers["shard:free-01"]
+    assert server.tenants == ("a", "b", "c")
+    for tenant in ("a", "b", "c"):
+        cost = report.tenants[tenant]
+        assert cost.low == pytest.approx(server.low / 3)
+        assert cost.high == pytest.approx(server.high / 3)
+        assert cost.share == "1/3 of shard free-01"
+    assert sum(report.tenants[t].high for t in "abc") == pytest.approx(server.high)
+
+
+def test_autoscaled_replicas_add_readers_beyond_the_planned_ones_at_min_and_max():
+    resources = _server(SILO, "acme", (1, 4), instances=2)  # writer + 1 HA reader
+    resources.append(
+        _res(
+            "aws:appautoscaling/target:Target",
+            "acme-replicas",
+            {
+                "scalableDimension": "rds:cluster:ReadReplicaCount",
+                "resourceId": "cluster:acme",
+                "minCapacity": 1,
+                "maxCapacity": 5,
+                "tags": SILO,
+            },
+        )
+    )
+    report = cost_of_plan(_plan(resources, TENANTS[:1]), _prices())
+    (item,) = [i for i in report.servers["silo:acme"].items if "read replicas" in i.what]
+    # min 1 reader is the planned HA reader: 0 extra; max 5 readers: 4 extra at 4 ACU.
+    assert (item.low, item.high) == (0, pytest.approx(4 * 4 * ACU * 730))
+
+
+def test_missing_price_is_listed_as_unpriced_never_counted_as_zero():
+    plan = _plan(_server(SILO, "acme", (2, 16), instances=2), TENANTS[:1])
+    report = cost_of_plan(plan, _prices(acu=False))
+    unpriced = [u for _, u in report.unpriced() if "ACU" in u.what]
+    assert [u.resource for u in unpriced] == ["acme-0", "acme-1"]
+    assert all("aurora-serverless-v2-acu-hour" in u.reason for u in unpriced)
+    assert report.servers["silo:acme"].high == KMS  # only what is priced is summed
+    assert report.tenants["acme"].unpriced == len(report.servers["silo:acme"].unpriced)
+
+
+def test_unknown_resource_type_is_unpriced_and_free_types_are_counted_apart():
+    resources = [
+        _res("aws:elasticache/cluster:Cluster", "cache", {"tags": SILO}),
+        _res("aws:iam/role:Role", "role", {}),
+    ]
+    report = cost_of_plan(_plan(resources, TENANTS[:1]), _prices())
+    assert [(k, u.resource, u.reason) for k, u in report.unpriced()] == [
+        ("silo:acme", "cache", "resource type not in the cost model")
+    ]
+    assert report.free == {"aws:iam/role:Role": 1}
+
+
+def test_gcp_regional_instance_costs_double_the_zonal_one():
+    prices = PriceTable(
+        [
+            Price(
+                "gcp", "cloudsql-enterprise-vcpu-hour", "us-central1", "h", 0.04, "https://x", READ
+            ),
+            Price(
+                "gcp",
+                "cloudsql-enterprise-memory-gb-hour",
+                "us-central1",
+                "h",
+                0.01,
+                "https://x",
+                READ,
+            ),
+            Price("gcp", "cloudsql-ha-multiplier", "global", "factor", 2.0, "https://x", READ),
+        ]
+    )
+
+    def instance(availability: str) -> dict[str, Any]:
+        settings = {
+            "tier": "db-custom-2-4096",
+            "availabilityType": availability,
+            "userLabels": SILO,
+        }
+        return _res(
+            "gcp:sql/databaseInstance:DatabaseInstance", availability, {"settings": settings}
+        )
+
+    plan = {"stack": "dev-gcp-us-central1", "tenants": TENANTS[:1]}
+    zonal = cost_of_plan({**plan, "resources": [instance("ZONAL")]}, prices)
+    regional = cost_of_plan({**plan, "resources": [instance("REGIONAL")]}, prices)
+    expected = (2 * 0.04 + 4 * 0.01) * 730
+    assert zonal.low == pytest.approx(expected)
+    assert regional.low == pytest.approx(2 * expected)
