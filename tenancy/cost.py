@@ -154,3 +154,61 @@ __all__ = [
     "render_text",
     "stale_prices",
 ]
+
+
+def cost_table_markdown(reports: list[CostReport]) -> str:
+    """README table: per stack and tier, the monthly cost at min and max and what is unpriced."""
+    rows = [
+        "| stack | tier | servers | per month (min – max) | per tenant | unpriced items |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def shown(low: float, high: float, unpriced: int) -> str:
+        # A figure of $0 with unpriced parts would read as free: say what it is.
+        return "unpriced" if unpriced and high == 0 else money_range(low, high)
+
+    for report in reports:
+        for tier, (low, high, count) in report.tiers().items():
+            tenants = [t for t in report.tenants.values() if t.tier == tier]
+            shares = ", ".join(f"{t.tenant} {shown(t.low, t.high, t.unpriced)}" for t in tenants)
+            unpriced = sum(len(b.unpriced) for b in report.servers.values() if b.tier == tier)
+            rows.append(
+                f"| {report.stack} | {tier} | {count} | {shown(low, high, unpriced)} | {shares} | {unpriced} |"
+            )
+        rows.append(
+            f"| {report.stack} | **total** (+ cell) | {len(report.servers)} | "
+            f"**{shown(report.low, report.high, len(report.unpriced()))}** | | {len(report.unpriced())} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+    head, rest = text.split(start, 1)
+    return head + start + body + end + rest.split(end, 1)[1]
+
+
+def readme_tables() -> dict[str, str]:
+    """The generated README sections (``python -m tenancy.cost`` rewrites them)."""
+    from components.model.cost import cost_of_plan
+    from components.model.slo import slo_table_markdown
+    from components.model.validation import parse_catalog
+    from tenancy.plan import plan_stack
+    from tenancy.stackfiles import known_stacks
+
+    prices = load_prices()
+    reports = [cost_of_plan(plan_stack(stack), prices) for stack in known_stacks()]
+    catalog_path = Path(__file__).resolve().parents[1] / "stacks" / "tenants.yaml"
+    catalog = parse_catalog(catalog_path.read_text(encoding="utf-8"), str(catalog_path))
+    return {
+        "cost-table": cost_table_markdown(reports),
+        "slo-table": slo_table_markdown(catalog.tiers),
+    }
+
+
+if __name__ == "__main__":
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    for section, body in readme_tables().items():
+        text = replace_section(text, section, body)
+    readme.write_text(text, encoding="utf-8")

@@ -17,6 +17,7 @@ so a tier cannot claim what nobody guarantees.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .catalog import Cloud, DatabaseProfile, Slo
 
@@ -173,3 +174,28 @@ def slo_problems(cloud: Cloud, db: DatabaseProfile, slo: Slo) -> list[tuple[str,
                 )
             )
     return found
+
+
+def slo_table_markdown(tiers: dict[str, Any]) -> str:
+    """README table: per tier and cloud, what the tier promises and what its configuration gives."""
+    rows = [
+        "| tier | cloud | HA | availability: promised / SLA | RPO s: promised / best | RTO min: promised / best |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(promised: float | None, capability: Capability, unit: str = "") -> str:
+        best = "no SLA" if capability.value is None else f"{capability.value:g}{unit}"
+        shown = "—" if promised is None else f"{promised:g}{unit}"
+        return f"{shown} / [{best}]({capability.source})"
+
+    for name, tier in tiers.items():
+        slo = tier.slo or Slo()
+        for cloud in ("aws", "azure", "gcp"):
+            can = supports(cloud, tier.database)
+            rows.append(
+                f"| {name} | {cloud} | {'yes' if tier.database.high_availability else 'no'} | "
+                f"{cell(slo.availability, can['availability'], '%')} | "
+                f"{cell(slo.rpo_seconds, can['rpo_seconds'])} | "
+                f"{cell(slo.rto_minutes, can['rto_minutes'])} |"
+            )
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,30 @@
+"""The README's cost and SLO tables are the generated ones (``python -m tenancy.cost``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.model.cost import cost_of_plan
+from components.model.slo import slo_table_markdown
+from components.model.validation import parse_catalog
+from tenancy.cost import cost_table_markdown, load_prices
+from tenancy.stackfiles import known_stacks
+from tests.support.planview import CATALOG, planned
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _section(name: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"<!-- {name}:start -->\n") + len(f"<!-- {name}:start -->\n")
+    return text[start : text.index(f"<!-- {name}:end -->")]
+
+
+def test_readme_cost_table_is_the_generated_one():
+    reports = [cost_of_plan(planned(stack).data, load_prices()) for stack in known_stacks()]
+    assert _section("cost-table") == cost_table_markdown(reports), "run: python -m tenancy.cost"
+
+
+def test_readme_slo_table_is_the_generated_one():
+    catalog = parse_catalog(CATALOG.read_text(encoding="utf-8"), str(CATALOG))
+    assert _section("slo-table") == slo_table_markdown(catalog.tiers), "run: python -m tenancy.cost"
