@@ -34,10 +34,11 @@ typecheck: venv
 unit: venv
 	$(PY) -m pytest
 
-## Figures, never assertions: plan vs bare loop, policy throughput, RLS overhead on 1M rows.
+## Figures, never assertions: plan vs bare loop, policy throughput, cost vs plan, RLS overhead on 1M rows.
 bench: venv postgres
 	$(PY) benchmarks/bench_plan.py
 	$(PY) benchmarks/bench_policies.py
+	$(PY) benchmarks/bench_cost.py
 	$(PY) benchmarks/rls_bench.py
 
 schema: venv
