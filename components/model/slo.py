@@ -75,8 +75,8 @@ AVAILABILITY: dict[tuple[Cloud, bool], Capability] = {
 RPO: dict[tuple[Cloud, bool], Capability] = {
     ("aws", True): Capability(
         0,
-        "https://awsi.click/en/articles/rds-multi-az-failover-mechanism/",
-        "synchronous replication to the standby: no data loss during failover",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html",
+        "writes are replicated synchronously across AZs to six storage nodes; a reader takes over",
     ),
     ("aws", False): Capability(
         300,
@@ -189,7 +189,7 @@ def slo_table_markdown(tiers: dict[str, Any]) -> str:
         return f"{shown} / [{best}]({capability.source})"
 
     for name, tier in tiers.items():
-        slo = tier.slo or Slo()
+        slo = tier.slo or Slo(availability=None, rpo_seconds=None, rto_minutes=None)
         for cloud in ("aws", "azure", "gcp"):
             can = supports(cloud, tier.database)
             rows.append(
