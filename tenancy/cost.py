@@ -139,8 +139,8 @@ def render_text(report: CostReport) -> str:
         )
     unpriced = report.unpriced()
     out += ["", f"unpriced ({len(unpriced)}; NOT included in the totals above):"]
-    for owner, item in unpriced:
-        out.append(f"  {owner:<20} {item.resource} ({item.what}): {item.reason}")
+    for owner, entry in unpriced:
+        out.append(f"  {owner:<20} {entry.resource} ({entry.what}): {entry.reason}")
     free = sum(report.free.values())
     out += ["", f"{free} resources carry no direct charge (configuration, identity, SQL objects)."]
     return "\n".join(out) + "\n"

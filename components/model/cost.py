@@ -515,6 +515,20 @@ def _owner_key(labels: dict[str, str]) -> str:
     return "cell"
 
 
+def _owner_by_name(name: str, servers: dict[str, Bucket]) -> str:
+    """For a resource without owner tags (e.g. a Key Vault key): components name their
+    children after the owner, ``silo-<tenant>-...`` or ``shard-<shard>-...``."""
+    kind, _, rest = name.partition("-")
+    if kind not in ("silo", "shard"):
+        return "cell"
+    parts = rest.split("-")
+    for end in range(1, len(parts)):  # ids contain hyphens: try each prefix
+        key = f"{kind}:{'-'.join(parts[:end])}"
+        if key in servers:
+            return key
+    return "cell"
+
+
 def _buckets(plan: dict[str, Any]) -> tuple[dict[str, Bucket], Bucket]:
     servers: dict[str, Bucket] = {}
     for row in plan["tenants"]:
@@ -535,6 +549,8 @@ def cost_of_plan(plan: dict[str, Any], prices: PriceTable) -> CostReport:
             continue  # component resources group children; they bill nothing themselves
         labels = _labels(r.get("inputs") or {})
         key = _owner_key(labels)
+        if key == "cell":
+            key = _owner_by_name(r["name"], servers)
         bucket = servers.get(key) or cell
         if key != "cell" and key not in servers:
             # A server the tenant list does not name (e.g. a shard emptied by this change).

@@ -176,3 +176,19 @@ def test_gcp_regional_instance_costs_double_the_zonal_one():
     expected = (2 * 0.04 + 4 * 0.01) * 730
     assert zonal.low == pytest.approx(expected)
     assert regional.low == pytest.approx(2 * expected)
+
+
+def test_resource_without_owner_tags_is_attributed_by_its_logical_name():
+    resources = [
+        _res("azure-native:keyvault:Key", "silo-acme-key-cmk", {}),
+        _res("azure-native:keyvault:Key", "shard-free-01-key-cmk", {}),
+        _res("azure-native:keyvault:Vault", "cell-vault-vault", {}),
+    ]
+    plan = {"stack": "dev-azure-westeurope", "resources": resources, "tenants": TENANTS}
+    report = cost_of_plan(plan, _prices())
+    owners = {u.resource: key for key, u in report.unpriced()}
+    assert owners == {
+        "silo-acme-key-cmk": "silo:acme",
+        "shard-free-01-key-cmk": "shard:free-01",
+        "cell-vault-vault": "cell",
+    }
