@@ -529,12 +529,30 @@ def _owner_by_name(name: str, servers: dict[str, Bucket]) -> str:
     return "cell"
 
 
+def _home(row: dict[str, Any]) -> str:
+    return f"shard:{row['shard']}" if row.get("shard") else f"silo:{row['id']}"
+
+
+def _old_home(row: dict[str, Any]) -> str | None:
+    """A tenant in motion keeps its old home until the move finishes: it pays for both."""
+    old = row.get("moving_from") or None
+    if old is None:
+        return None
+    key = _home({"id": row["id"], "shard": old.get("shard")})
+    return None if key == _home(row) else key
+
+
 def _buckets(plan: dict[str, Any]) -> tuple[dict[str, Bucket], Bucket]:
     servers: dict[str, Bucket] = {}
     for row in plan["tenants"]:
-        key = f"shard:{row['shard']}" if row.get("shard") else f"silo:{row['id']}"
-        bucket = servers.setdefault(key, Bucket(key, row["tier"], row["isolation"]))
-        bucket.tenants = tuple(sorted({*bucket.tenants, row["id"]}))
+        homes = [(_home(row), row["tier"], row["isolation"])]
+        old_key = _old_home(row)
+        if old_key:
+            old = row["moving_from"]
+            homes.append((old_key, old.get("tier"), old.get("isolation")))
+        for key, tier, isolation in homes:
+            bucket = servers.setdefault(key, Bucket(key, tier, isolation))
+            bucket.tenants = tuple(sorted({*bucket.tenants, row["id"]}))
     return servers, Bucket("cell")
 
 
@@ -587,18 +605,18 @@ def _tenant_costs(plan: dict[str, Any], servers: dict[str, Bucket]) -> dict[str,
     """A silo tenant pays its own server; a shared server is split equally among its tenants."""
     costs: dict[str, TenantCost] = {}
     for row in sorted(plan["tenants"], key=lambda row: row["id"]):
-        key = f"shard:{row['shard']}" if row.get("shard") else f"silo:{row['id']}"
-        bucket = servers[key]
-        n = max(1, len(bucket.tenants))
-        share = "own server" if key.startswith("silo:") else f"1/{n} of shard {row['shard']}"
+        keys = [_home(row), *filter(None, [_old_home(row)])]
+        low = high = 0.0
+        shares, unpriced = [], 0
+        for position, key in enumerate(keys):
+            bucket = servers[key]
+            n = max(1, len(bucket.tenants))
+            low, high = low + bucket.low / n, high + bucket.high / n
+            unpriced += len(bucket.unpriced)
+            share = "own server" if key.startswith("silo:") else f"1/{n} of shard {key[6:]}"
+            shares.append(share if position == 0 else f"{share} (old home, until the move ends)")
         costs[row["id"]] = TenantCost(
-            row["id"],
-            row["tier"],
-            key,
-            bucket.low / n,
-            bucket.high / n,
-            share,
-            len(bucket.unpriced),
+            row["id"], row["tier"], keys[0], low, high, " + ".join(shares), unpriced
         )
     return costs
 

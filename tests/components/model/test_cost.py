@@ -192,3 +192,26 @@ def test_resource_without_owner_tags_is_attributed_by_its_logical_name():
         "shard-free-01-key-cmk": "shard:free-01",
         "cell-vault-vault": "cell",
     }
+
+
+def test_tenant_in_motion_pays_its_new_home_and_its_share_of_the_old_one():
+    moving = {
+        "id": "c",
+        "tier": "gold",
+        "isolation": "silo",
+        "shard": None,
+        "moving_from": {"tier": "free", "isolation": "pool", "shard": "free-01"},
+    }
+    tenants = [TENANTS[0], TENANTS[1], TENANTS[2], moving]
+    resources = [
+        *_server(SILO, "acme", (2, 2), instances=1),
+        *_server({**SILO, "tenancy:tenant": "c"}, "c", (2, 2), instances=1),
+        *_server(SHARD, "free-01", (1, 1), instances=1),
+    ]
+    report = cost_of_plan(_plan(resources, tenants), _prices())
+    shard, own = report.servers["shard:free-01"], report.servers["silo:c"]
+    assert shard.tenants == ("a", "b", "c")  # still on the old shard until the move ends
+    cost = report.tenants["c"]
+    assert cost.low == pytest.approx(own.low + shard.low / 3)
+    assert cost.share == "own server + 1/3 of shard free-01 (old home, until the move ends)"
+    assert report.tenants["a"].low == pytest.approx(shard.low / 3)
