@@ -1,10 +1,10 @@
-# tenancy: every target sets up what it needs (venv, PostgreSQL) on a fresh machine.
+# tenancy: every target sets up what it needs (venv, PostgreSQL, SARIF validator) on a fresh machine.
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 PLANS  := out/plans
 
-.PHONY: venv postgres plan test lint typecheck unit bench schema clean
+.PHONY: venv postgres sarif-multitool plan test lint typecheck unit bench schema clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -16,13 +16,16 @@ venv: $(STAMP)
 postgres:
 	@bash .ci/ensure-postgres.sh
 
+sarif-multitool:
+	@bash .ci/ensure-sarif-multitool.sh
+
 ## The main job: offline plan of every example stack, with a readable summary.
 plan: venv
 	$(VENV)/bin/tenancy plan --all --json $(PLANS) --markdown $(PLANS)
 	@echo "plans and summaries written to $(PLANS)/"
 
-## The whole suite: lint, types, unit, component, policy and real-PostgreSQL tests.
-test: venv postgres lint typecheck unit
+## The whole suite: lint, types, unit, component, policy, real-PostgreSQL and SARIF-validator tests.
+test: venv postgres sarif-multitool lint typecheck unit
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -20,7 +20,7 @@ from policies.report import (
     compliance_report,
     findings_text,
 )
-from policies.sarif import sarif_log
+from policies.sarif import resource_tenants, sarif_log
 from policies.waivers import WaiverFileError
 from tenancy.errors import EXIT_FINDINGS, EXIT_OK
 from tenancy.files import read_json, write_output
@@ -60,10 +60,6 @@ _PLAN_HINT = "regenerate the plan with `tenancy plan STACK --json FILE`"
 _WAIVER_HINT = "see the header of policies/waivers.py for the file's shape"
 
 
-def _artifact(stack: str) -> str:
-    return f"stacks/Pulumi.{stack}.yaml"
-
-
 def read_plan(path: str) -> Any:
     return read_json(path, _PLAN_HINT)
 
@@ -93,10 +89,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         _emit(text + "\n", args.output)
     elif args.format == "sarif":
-        _emit(
-            json.dumps(sarif_log(evaluation, _artifact(evaluation.stack)), indent=2) + "\n",
-            args.output,
-        )
+        from tenancy.sarifsources import stack_sources
+
+        sources = stack_sources(evaluation.stack, catalog=args.catalog, fallback=args.plan)
+        log = sarif_log(evaluation, sources, resource_tenants(plan))
+        _emit(json.dumps(log, indent=2) + "\n", args.output)
     else:
         _emit(findings_text(evaluation), args.output)
     return _exit_code(evaluation)
@@ -135,20 +132,33 @@ def stack_compliance(
     stack: str, catalog: str | None = None, waivers: str | None = None
 ) -> tuple[Evaluation, dict[str, Any]]:
     """Plan a stack offline, run the pack, and build its compliance report."""
+    _plan, evaluation, report = _planned_compliance(stack, catalog, waivers)
+    return evaluation, report
+
+
+def _planned_compliance(
+    stack: str, catalog: str | None, waivers: str | None
+) -> tuple[dict[str, Any], Evaluation, dict[str, Any]]:
     from tenancy.plan import plan_stack
 
     print(f"planning {stack} ...", file=sys.stderr, flush=True)
     plan = plan_stack(stack, catalog=catalog)
     evaluation = _evaluate(plan, stack, waivers)
-    return evaluation, compliance_report(evaluation, plan, tenant_frameworks(stack, catalog))
+    report = compliance_report(evaluation, plan, tenant_frameworks(stack, catalog))
+    return plan, evaluation, report
 
 
 def cmd_compliance(args: argparse.Namespace) -> int:
-    evaluation, report = stack_compliance(args.stack, args.catalog, args.waivers)
+    # SARIF places each finding at its tenant's catalog entry: it needs the plan itself.
+    plan, evaluation, report = _planned_compliance(args.stack, args.catalog, args.waivers)
     if args.format == "json":
         _emit(json.dumps(report, indent=2) + "\n", args.output)
     elif args.format == "sarif":
-        log = sarif_log(evaluation, _artifact(args.stack), {"compliance": sarif_summary(report)})
+        from tenancy.sarifsources import stack_sources
+
+        sources = stack_sources(args.stack, catalog=args.catalog)
+        summary = {"compliance": sarif_summary(report)}
+        log = sarif_log(evaluation, sources, resource_tenants(plan), summary)
         _emit(json.dumps(log, indent=2) + "\n", args.output)
     else:
         _emit(compliance_markdown(report), args.output)
@@ -163,6 +173,7 @@ def register(commands: Any) -> None:
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     check.add_argument("--output", "-o", help="write the report here instead of stdout")
     check.add_argument("--waivers", help="waivers file (default: stacks/waivers.yaml)")
+    check.add_argument("--catalog", help="catalog the plan was made from, for SARIF's tenant lines")
     check.set_defaults(handler=cmd_check)
     compliance = commands.add_parser(
         "compliance", help="evidence report: framework -> control -> rule -> resources"
