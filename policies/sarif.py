@@ -75,8 +75,10 @@ def resource_tenants(plan: Mapping[str, Any]) -> dict[str, str]:
         found[urn] = own or (tenant(parent, depth + 1) if isinstance(parent, str) else None)
         return found[urn]
 
+    # Shared resources carry a tag too ("shared"): only the plan's tenants count.
+    known = {row.get("id") for row in plan.get("tenants", []) if isinstance(row, Mapping)}
     out = {urn: tenant(urn) for urn in resources}
-    return {urn: t for urn, t in out.items() if t}
+    return {urn: t for urn, t in out.items() if t in known}
 
 
 def _rule_descriptor(rule: Rule, sources: Sources) -> dict[str, Any]:
@@ -176,7 +178,7 @@ def _result(
         "partialFingerprints": {FINGERPRINT: fingerprint(stack, rule.id, result.urn)},
         "properties": {
             "urn": result.urn,
-            "tenant": tenant,
+            **({"tenant": tenant} if tenant else {}),
             "severity": rule.severity,
             "controls": [control.label for control in rule.controls],
         },

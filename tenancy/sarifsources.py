@@ -12,16 +12,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from components.model.errors import InputError, Issue
+from components.model.stack import REPOSITORY_URL_HINT, repository_url_problem
 from components.model.yamlsource import Loc, line_of, load_yaml
 from infra import program
 from policies.sarif import DOCS_PATH, Place, Sources
 from tenancy.stackfiles import known_stacks, read_stack_file
 
 REPOSITORY_KEY = "tenancy:repositoryUrl"
-_URL_HINT = "set it to the repository's web address, e.g. https://github.com/acme/platform"
 
 
 def _project_root() -> Path:
@@ -47,20 +46,13 @@ def repository_url(
     """The stack setting wins (a deliberate choice); else the Actions environment."""
     value = config.get(REPOSITORY_KEY)
     if value is not None:
-        parts = urlsplit(value) if isinstance(value, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        problem = repository_url_problem(value)
+        if problem:  # `tenancy check` reads the stack file without the program's validation
+            where = line_of(lines, ("config", REPOSITORY_KEY))
             raise InputError(
-                [
-                    Issue(
-                        file,
-                        f"config.{REPOSITORY_KEY}",
-                        f"not an http(s) URL: {value!r}",
-                        _URL_HINT,
-                        line=line_of(lines, ("config", REPOSITORY_KEY)),
-                    )
-                ]
+                [Issue(file, f"config.{REPOSITORY_KEY}", problem, REPOSITORY_URL_HINT, where)]
             )
-        return value.rstrip("/").removesuffix(".git")
+        return str(value).rstrip("/").removesuffix(".git")
     server, repository = environ.get("GITHUB_SERVER_URL"), environ.get("GITHUB_REPOSITORY")
     if server and repository:
         return f"{server.rstrip('/')}/{repository}"

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .appconfig import AppSettings, parse_app_settings
 from .catalog import CLOUDS, Catalog
@@ -28,7 +29,19 @@ OPTIONAL_KEYS = (
     "tenancy:allowDestroy",
     "gcp:project",
     "tenancy:app",
+    "tenancy:repositoryUrl",  # the repository's web address, for links in SARIF
 )
+REPOSITORY_URL_HINT = (
+    "set it to the repository's web address, e.g. https://github.com/acme/platform"
+)
+
+
+def repository_url_problem(value: Any) -> str | None:
+    """What is wrong with a ``tenancy:repositoryUrl`` value; None when it is usable."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"not an http(s) URL: {value!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,10 @@ def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> 
                 "remove tenancy:allowDestroy from this prod stack",
             )
         )
+    if "tenancy:repositoryUrl" in config:
+        problem = repository_url_problem(config["tenancy:repositoryUrl"])
+        if problem:
+            issues.append(_issue(file, "tenancy:repositoryUrl", problem, REPOSITORY_URL_HINT))
     for key in ("tenancy:network", "tenancy:app"):
         if key in config and not isinstance(config[key], dict):
             issues.append(
