@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from policies.offline import Evaluation
+from policies.sarif import Place, Sources, sarif_log
 from tenancy.commands.diff import WAVES_FILE, read_waves, stack_rows
 from tenancy.diff import APPROVAL_LABEL
 from tenancy.stackfiles import known_stacks
@@ -81,13 +83,37 @@ def test_workflows_grant_least_privilege(path: Path) -> None:
     workflow = _load(path)
     assert workflow["permissions"] == {"contents": "read"}
     for job in workflow["jobs"].values():
+        allowed = {
+            ("contents", "read"),
+            ("pull-requests", "write"),
+            ("pull-requests", "read"),
+            ("id-token", "write"),
+        }
+        if any(u.startswith(UPLOAD_SARIF) for u in _uses(job)):  # that job only
+            allowed |= {("security-events", "write"), ("actions", "read")}
         for scope, level in job.get("permissions", {}).items():
-            assert (scope, level) in {
-                ("contents", "read"),
-                ("pull-requests", "write"),
-                ("pull-requests", "read"),
-                ("id-token", "write"),
-            }
+            assert (scope, level) in allowed
+
+
+UPLOAD_SARIF = "github/codeql-action/upload-sarif@"
+
+
+def test_pr_workflow_uploads_each_stacks_sarif_to_code_scanning() -> None:
+    jobs = _load(ROOT / ".github" / "workflows" / "pr.yml")["jobs"]
+    (name,) = [n for n, job in jobs.items() if any(u.startswith(UPLOAD_SARIF) for u in _uses(job))]
+    job = jobs[name]
+    assert job["permissions"]["security-events"] == "write"
+    assert job["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
+    (upload,) = [s for s in job["steps"] if s.get("uses", "").startswith(UPLOAD_SARIF)]
+    assert upload["with"]["sarif_file"] == "out/sarif/${{ matrix.stack }}.sarif"
+    # upload-sarif keeps the SARIF's automationDetails.id over `category`: they must agree.
+    category = upload["with"]["category"].replace("${{ matrix.stack }}", "STACK")
+    log = sarif_log(Evaluation(stack="STACK"), Sources(Place("stacks/Pulumi.STACK.yaml", 1, "")))
+    assert f"{category}/" == log["runs"][0]["automationDetails"]["id"]
+    assert "--format sarif" in str(job["steps"]) and 'out/sarif/$STACK.sarif"' in str(job["steps"])
+    for other, other_job in jobs.items():
+        if other != name:
+            assert "security-events" not in other_job.get("permissions", {})
 
 
 def test_no_long_lived_cloud_keys() -> None:

@@ -12,7 +12,7 @@ out=$(cd "$3" && pwd)
 repo=$(pwd)
 python="$repo/.venv/bin/python"
 
-"$python" -m infra.cli plan "$stack" --json "$out/head.json" --markdown "$out/head.md"
+"$python" -m tenancy plan "$stack" --json "$out/head.json" --markdown "$out/head.md"
 plan_rc=$?
 echo "plan_rc=$plan_rc" >> "${GITHUB_OUTPUT:-/dev/null}"
 if [ ! -s "$out/head.json" ]; then
@@ -26,7 +26,10 @@ base_dir=$(mktemp -d)
 rm -f "$out/base.json"
 if git worktree add --detach "$base_dir" "$base_ref" >/dev/null 2>&1; then
   if [ -f "$base_dir/stacks/Pulumi.$stack.yaml" ]; then
-    (cd "$base_dir" && PYTHONPATH="$base_dir" "$python" -m infra.cli plan "$stack" --json "$out/base.json") || true
+    # The CLI moved from infra.cli to the tenancy package; a base from before still has infra.cli.
+    cli=tenancy
+    [ -f "$base_dir/tenancy/cli.py" ] || cli=infra.cli
+    (cd "$base_dir" && PYTHONPATH="$base_dir" "$python" -m "$cli" plan "$stack" --json "$out/base.json") || true
   fi
   git worktree remove --force "$base_dir"
 fi
@@ -36,5 +39,5 @@ if [ ! -s "$out/base.json" ]; then
     "$stack" > "$out/base.json"
 fi
 
-"$python" -m infra.cli diff "$out/base.json" "$out/head.json" \
+"$python" -m tenancy diff "$out/base.json" "$out/head.json" \
   --markdown "$out/comment.md" --summary "$out/summary.md" --json "$out/diff.json"

@@ -208,8 +208,8 @@ def test_fingerprints_are_stable_across_two_plans_of_a_stack(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_github(monkeypatch)
-    first = _fingerprints(_check(tmp_path, with_findings(plan_stack(PROD)), "first"))
-    second = _fingerprints(_check(tmp_path, with_findings(plan_stack(PROD)), "second"))
+    first = _fingerprints(_check(tmp_path, with_findings(json.loads(_plan_text(PROD))), "first"))
+    second = _fingerprints(_check(tmp_path, with_findings(plan_stack(PROD)), "second"))  # anew
     assert first and first == second
 
 
