@@ -247,8 +247,12 @@ def test_sarif_carries_rules_controls_remediation_and_suppressions(
     assert rule["defaultConfiguration"]["level"] == "error"
     (result,) = run["results"]
     assert result["ruleId"] == ENCRYPTION and result["level"] == "error"
-    assert (
+    assert (  # acme's entry in the catalog; its stack file is the related location
         result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == "stacks/tenants.yaml"
+    )
+    assert (
+        result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         == f"stacks/Pulumi.{PROD}.yaml"
     )
     assert result["suppressions"][0]["status"] == "accepted"
