@@ -78,7 +78,7 @@ def resource_tenants(plan: Mapping[str, Any]) -> dict[str, str]:
     # Shared resources carry a tag too ("shared"): only the plan's tenants count.
     known = {row.get("id") for row in plan.get("tenants", []) if isinstance(row, Mapping)}
     out = {urn: tenant(urn) for urn in resources}
-    return {urn: t for urn, t in out.items() if t in known}
+    return {urn: t for urn, t in out.items() if t is not None and t in known}
 
 
 def _rule_descriptor(rule: Rule, sources: Sources) -> dict[str, Any]:
