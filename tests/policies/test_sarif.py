@@ -338,16 +338,21 @@ def test_repository_url_setting_wins_over_the_environment(
     assert rule["helpUri"].startswith("https://git.example.com/acme/platform/blob/HEAD/")
 
 
+@pytest.mark.parametrize("command", ["check", "compliance"])
 def test_a_malformed_repository_url_is_bad_input(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     stacks_copy: Path,
     capsys: pytest.CaptureFixture[str],
+    command: str,
 ) -> None:
     _no_github(monkeypatch)
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(_plan_text(PROD), encoding="utf-8")  # before the stack file breaks
     file = _set_repository(stacks_copy, "github.com/acme/platform")
+    subject = str(plan_file) if command == "check" else PROD
     out = tmp_path / "out.sarif"
-    assert main(["compliance", PROD, "--format", "sarif", "-o", str(out)]) == 2
+    assert main([command, subject, "--format", "sarif", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"{file}:2: config.tenancy:repositoryUrl: not an http(s) URL" in err
     assert "fix: set it to the repository's web address" in err and "Traceback" not in err

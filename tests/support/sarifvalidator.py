@@ -74,7 +74,9 @@ def _findings(log: dict[str, Any]) -> list[Finding]:
             level = result.get("level") or rule.get("defaultConfiguration", {}).get(
                 "level", "warning"
             )
-            uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            located = result.get("locations") or [{}]
+            artifact = located[0].get("physicalLocation", {}).get("artifactLocation", {})
+            uri = artifact.get("uri") or result.get("analysisTarget", {}).get("uri", "")
             out.append(
                 Finding(
                     Path(unquote(urlsplit(uri).path)), level, result["ruleId"], _text(result, rule)
