@@ -1,7 +1,7 @@
 """SARIF 2.1.0 for code scanning: each rule with its controls and remediation, each finding.
 
 The output passes Microsoft's SARIF Multitool ``validate`` with no error or warning
-(tests/policies/test_sarif_validator.py runs it). Code scanning needs three things
+(tests/policies/test_sarif.py runs it). Code scanning needs three things
 from it: one result per (rule, resource) with a fingerprint that survives pushes, a
 location in the repository (the tenant's catalog entry, else the stack file), and
 links only where they lead somewhere: without a repository URL, no ``helpUri``.
