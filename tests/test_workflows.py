@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -98,10 +99,13 @@ def test_workflows_grant_least_privilege(path: Path) -> None:
 UPLOAD_SARIF = "github/codeql-action/upload-sarif@"
 
 
-def test_pr_workflow_uploads_each_stacks_sarif_to_code_scanning() -> None:
-    jobs = _load(ROOT / ".github" / "workflows" / "pr.yml")["jobs"]
-    (name,) = [n for n, job in jobs.items() if any(u.startswith(UPLOAD_SARIF) for u in _uses(job))]
-    job = jobs[name]
+@pytest.mark.parametrize("name", ["pr.yml", "code-scanning.yml"])
+def test_workflow_uploads_each_stacks_sarif_to_code_scanning(name: str) -> None:
+    jobs = _load(ROOT / ".github" / "workflows" / name)["jobs"]
+    (upload_job,) = [
+        n for n, job in jobs.items() if any(u.startswith(UPLOAD_SARIF) for u in _uses(job))
+    ]
+    job = jobs[upload_job]
     assert job["permissions"]["security-events"] == "write"
     assert job["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
     (upload,) = [s for s in job["steps"] if s.get("uses", "").startswith(UPLOAD_SARIF)]
@@ -110,10 +114,36 @@ def test_pr_workflow_uploads_each_stacks_sarif_to_code_scanning() -> None:
     category = upload["with"]["category"].replace("${{ matrix.stack }}", "STACK")
     log = sarif_log(Evaluation(stack="STACK"), Sources(Place("stacks/Pulumi.STACK.yaml", 1, "")))
     assert f"{category}/" == log["runs"][0]["automationDetails"]["id"]
-    assert "--format sarif" in str(job["steps"]) and 'out/sarif/$STACK.sarif"' in str(job["steps"])
+    assert '.github/scripts/sarif.sh "$STACK" out/sarif' in [s.get("run") for s in job["steps"]]
     for other, other_job in jobs.items():
-        if other != name:
+        if other != upload_job:
             assert "security-events" not in other_job.get("permissions", {})
+
+
+def test_sarif_script_writes_what_the_upload_reads(tmp_path: Path) -> None:
+    stack = known_stacks()[0]
+    result = subprocess.run(
+        ["bash", ".github/scripts/sarif.sh", stack, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = json.loads((tmp_path / f"{stack}.sarif").read_text(encoding="utf-8"))
+    assert log["runs"][0]["automationDetails"]["id"] == f"tenancy/{stack}/"
+
+
+def test_sarif_script_fails_on_a_broken_run_only(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["bash", ".github/scripts/sarif.sh", "qa-aws-nowhere-1", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "::error title=tenancy plan qa-aws-nowhere-1::exited 2" in result.stdout
 
 
 def test_no_long_lived_cloud_keys() -> None:

@@ -184,6 +184,14 @@ def test_validator_catches_a_duplicated_tag(validated: dict[str, list[Finding]])
     assert "rules[0].properties.tags" in errors[0].message
 
 
+def test_a_missing_validator_fails_the_suite_instead_of_skipping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sarif-multitool, no node
+    with pytest.raises(AssertionError, match="the SARIF validator is not installed"):
+        validate([tmp_path / "any.sarif"], tmp_path)
+
+
 # ---- rules, fingerprints, locations, links -----------------------------------------------
 
 
