@@ -187,6 +187,40 @@ class Slo(_Strict):
     )
 
 
+PoolMode = Literal["transaction", "session", "none"]
+
+
+class PoolingProfile(_Strict):
+    """The connection pooler in front of the tier's servers (RDS Proxy, Azure's built-in
+    PgBouncer, PgBouncer on GKE); see docs/connection-pooling.md."""
+
+    mode: PoolMode | None = Field(
+        default=None,
+        description=(
+            "transaction (bridge/pool: the default and the only choice), session or none "
+            "(silo: default none, no pooler)."
+        ),
+    )
+    default_pool_size: Annotated[int, Field(ge=1, le=4950)] = Field(
+        default=10,
+        description=(
+            "Server connections per (login role, database) pool; at most the tier's "
+            "connection_limit."
+        ),
+    )
+    max_client_connections: Annotated[int, Field(ge=1, le=50_000)] = Field(
+        default=2000, description="Client connections the pooler accepts in total."
+    )
+    idle_timeout_seconds: Annotated[int, Field(ge=1, le=28_800)] = Field(
+        default=1800,
+        description="Idle connections are closed after this (RDS Proxy allows at most 8 h).",
+    )
+    max_connections_percent: Percent = Field(
+        default=90,
+        description="AWS RDS Proxy: share of the server's max_connections the proxy may open.",
+    )
+
+
 class Tier(_Strict):
     """A product tier: one isolation model plus sizing, autoscaling and backups."""
 
@@ -201,6 +235,14 @@ class Tier(_Strict):
     shards: Annotated[int, Field(ge=1, le=99)] = Field(
         1, description="Shared servers per cell for this tier (bridge/pool)."
     )
+    pooling: PoolingProfile = PoolingProfile()
+
+    @property
+    def pool_mode(self) -> PoolMode:
+        """The pooling mode in effect: transaction for shared servers, none for silo."""
+        if self.pooling.mode is not None:
+            return self.pooling.mode
+        return "none" if self.isolation == "silo" else "transaction"
 
 
 class DatabaseOverrides(_Strict):

@@ -27,6 +27,7 @@ from .clouds import traits
 from .errors import InputError, Issue, format_path
 from .moves import old_shard as old_shard_of
 from .placement import shard_names, shard_of
+from .pooling import pooling_rules
 from .yamlsource import Loc, line_of, load_yaml
 
 _TOP_LEVEL_KEYS = ("version", "residency_zones", "tiers", "tenants")
@@ -164,7 +165,7 @@ def _check_tier(report: _Report, name: str, tier: Tier) -> None:
             f"min_replicas {app.min_replicas} exceeds max_replicas {app.max_replicas}",
             "make min_replicas <= max_replicas",
         )
-    for path, message, hint in _app_rules(app) + _database_rules(db):
+    for path, message, hint in _app_rules(app) + _database_rules(db) + pooling_rules(tier):
         report.add((*loc, *path), message, hint)
     if tier.isolation == "silo" and (tier.shards != 1 or tier.tenants_per_shard is not None):
         report.add(
