@@ -21,7 +21,7 @@ from tests.components.postgres.test_attacks_pool import *  # noqa: F403 -- the s
 from tests.support.pgbouncer import PgBouncer, start_pgbouncer
 from tests.support.pgserver import PgServer
 
-del test_pool_tenant_connection_limit_caps_its_connections  # noqa: F405 -- see the docstring
+del test_pool_tenant_connection_limit_caps_its_connections  # noqa: F405, F821 -- see the docstring
 
 ROLES = (APP_LOGIN_ROLE, "postgres", "tenant_alpha", "tenant_bravo", "tenancy_owner")
 
