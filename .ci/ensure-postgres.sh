@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Make PostgreSQL's server binaries (initdb, pg_ctl) available for the integration tests.
+# Make PostgreSQL's server binaries (initdb, pg_ctl) and PgBouncer available for the
+# integration tests (tests/support/pgserver.py, tests/support/pgbouncer.py).
 set -euo pipefail
-if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+missing=()
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  missing+=(pgbouncer)
+fi
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
-echo "PostgreSQL server binaries not found; installing with apt-get" >&2
+echo "not found: ${missing[*]}; installing with apt-get" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq postgresql >/dev/null
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 ls /usr/lib/postgresql/*/bin/initdb
+# Debian starts a pgbouncer service on install; the tests start their own on free ports.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now pgbouncer >/dev/null 2>&1 || true; fi

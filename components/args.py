@@ -80,6 +80,25 @@ class ReplicaArgs:
 
 
 @dataclass(frozen=True)
+class PoolerArgs:
+    """The connection pooler in front of one server, from its tier's ``pooling`` section."""
+
+    mode: str  # "transaction" (bridge/pool) or "session" (a silo that asks)
+    default_pool_size: int  # server connections per (login role, database)
+    max_client_connections: int
+    idle_timeout_seconds: int
+    max_connections_percent: int  # AWS RDS Proxy's share of the server's max_connections
+
+
+@dataclass(frozen=True)
+class PoolerEndpoint:
+    """Where clients of a pooled server connect: the pooler, not the server."""
+
+    endpoint: Any  # Output[str]: private host name or IP of the pooler
+    port: int
+
+
+@dataclass(frozen=True)
 class ServerArgs:
     """One PostgreSQL server: a silo tenant's own, or a bridge/pool shard."""
 
@@ -103,6 +122,7 @@ class ServerArgs:
     replicas: ReplicaArgs = field(default_factory=ReplicaArgs)
     # The tenants on this server, whose isolation inside PostgreSQL the server applies.
     tenants: tuple[PlacedTenant, ...] = ()
+    pooler: PoolerArgs | None = None  # None: clients connect to the server itself
 
 
 def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[Any]:

@@ -6,11 +6,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.args import BackupArgs, NetworkArgs, ReplicaArgs, ReplicaWindowArgs, ServerArgs
+from components.args import (
+    BackupArgs,
+    NetworkArgs,
+    PoolerArgs,
+    PoolerEndpoint,
+    ReplicaArgs,
+    ReplicaWindowArgs,
+    ServerArgs,
+)
 from components.model.blueprint import Blueprint, ServerSpec
+from components.model.catalog import PoolingProfile
 from components.model.stack import StackSettings
 from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
+
+
+def pooler_args(pooling: PoolingProfile | None) -> PoolerArgs | None:
+    if pooling is None or pooling.mode in (None, "none"):
+        return None
+    return PoolerArgs(
+        mode=str(pooling.mode),
+        default_pool_size=pooling.default_pool_size,
+        max_client_connections=pooling.max_client_connections,
+        idle_timeout_seconds=pooling.idle_timeout_seconds,
+        max_connections_percent=pooling.max_connections_percent,
+    )
 
 
 def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs) -> ServerArgs:
@@ -34,6 +55,7 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         deletion_protection=settings.deletion_protection,
         storage_limit_gb=database.storage_limit_gb,
         tenants=spec.tenants,
+        pooler=pooler_args(spec.pooling),
         replicas=ReplicaArgs(
             min_count=database.min_read_replicas,
             max_count=database.max_read_replicas,
@@ -47,11 +69,19 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
 
 
 def connection_facts(
-    spec: ServerSpec, args: ServerArgs, server: TierServer, tenant_id: str
+    spec: ServerSpec,
+    args: ServerArgs,
+    server: TierServer,
+    tenant_id: str,
+    pooler: PoolerEndpoint | None = None,
 ) -> dict[str, Any]:
-    """What an app needs to reach one tenant's data: never a password, only where it lives."""
+    """What an app needs to reach one tenant's data: never a password, only where it lives.
+
+    A pooled server's tenants connect to the pooler (``endpoint``/``port``); the server
+    itself stays in ``server_endpoint`` for what needs a session of its own (migrations,
+    ``tenancy db apply``, LISTEN)."""
     facts: dict[str, Any] = {
-        "endpoint": server.endpoint,
+        "endpoint": server.endpoint if pooler is None else pooler.endpoint,
         "database": args.database_name,
         "isolation": spec.isolation,
         "secret_ref": server.secret_ref,
@@ -60,7 +90,15 @@ def connection_facts(
         facts["shard"] = spec.owner
     if spec.isolation == "bridge":
         facts["schema"] = tenant_role(tenant_id)  # the tenant's schema (and login role)
+    if pooler is not None:
+        facts["port"] = pooler.port
+        facts["pool_mode"] = args.pooler.mode if args.pooler else None
+        facts["server_endpoint"] = server.endpoint
     return facts
+
+
+# A cloud's pooler builder: the pooler in front of one built server (``args.pooler`` set).
+BuildPooler = Callable[[ServerSpec, ServerArgs, TierServer], PoolerEndpoint]
 
 
 @dataclass(frozen=True)
@@ -77,17 +115,24 @@ def deploy_servers(
     blueprint: Blueprint,
     network: NetworkArgs,
     build: Callable[[ServerSpec, ServerArgs], TierServer],
+    build_pooler: BuildPooler | None = None,
 ) -> DeployedServers:
-    """One server per silo tenant and per shard (``build`` is the cloud's); facts per tenant."""
+    """One server per silo tenant and per shard (``build`` is the cloud's), a pooler in
+    front of each whose tier pools (``build_pooler``); facts per tenant."""
     deployed = DeployedServers()
     moving_to: dict[str, dict[str, Any]] = {}
     for spec in blueprint.servers:
         args = server_args(spec, settings, network)
         server = build(spec, args)
+        pooler = (
+            build_pooler(spec, args, server)
+            if build_pooler is not None and args.pooler is not None
+            else None
+        )
         if spec.is_silo:  # a tenant has at most one silo home: validation rejects silo->silo
             deployed.silo_servers[spec.owner] = server
         for placed in spec.tenants:
-            facts = connection_facts(spec, args, server, placed.id)
+            facts = connection_facts(spec, args, server, placed.id, pooler)
             # The data of a tenant in motion is at its old home until the move's switch: an
             # app (re)deployed mid-move must keep writing there, not into the target that
             # replication is filling. The new home's facts ride along for the switch.

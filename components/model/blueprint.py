@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Catalog, DatabaseProfile, Isolation
+from .catalog import Catalog, DatabaseProfile, Isolation, PoolingProfile
 from .cell import Cell, PlacedTenant, cell_tenants, shards_in_use, silo_homes
 from .clouds import traits
 from .naming import NameRegistry
@@ -31,6 +31,7 @@ class ServerSpec:
     server_name: str
     key_name: str
     compliance: tuple[str, ...]
+    pooling: PoolingProfile | None = None  # the tier's pooler (mode resolved), or none
 
     @property
     def is_silo(self) -> bool:
@@ -115,6 +116,7 @@ def _server(
         server_name,
         key_name,
         compliance,
+        first.pooling,
     )
 
 

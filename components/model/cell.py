@@ -5,9 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .catalog import CLOUDS, AppProfile, Catalog, Cloud, DatabaseProfile, Isolation, Tenant
+from .catalog import (
+    CLOUDS,
+    AppProfile,
+    Catalog,
+    Cloud,
+    DatabaseProfile,
+    Isolation,
+    PoolingProfile,
+    Tenant,
+)
 from .moves import old_tier_tenant
 from .placement import shard_of
+from .pooling import pools
 
 STACK_NAME_PATTERN = re.compile(
     rf"^(?P<env>[a-z][a-z0-9]{{1,9}})-(?P<cloud>{'|'.join(CLOUDS)})-(?P<region>[a-z0-9-]+)$"
@@ -51,6 +61,8 @@ class PlacedTenant:
     # While the catalog says ``moving_from``: the old home, placed as its old tier placed it.
     old_home: PlacedTenant | None = None
     leaving: bool = False  # this placement is an old home (``old_home`` of another)
+    # The tier's pooler, its mode resolved; None: the tier's servers get no pooler.
+    pooling: PoolingProfile | None = None
 
     @property
     def id(self) -> str:
@@ -83,6 +95,7 @@ def _placed(
         database=tier.database.model_copy(update=overrides.database.model_dump(exclude_none=True)),
         app=tier.app.model_copy(update=overrides.app.model_dump(exclude_none=True)),
         leaving=leaving,
+        pooling=tier.pooling.model_copy(update={"mode": tier.pool_mode}) if pools(tier) else None,
     )
 
 

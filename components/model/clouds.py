@@ -99,6 +99,7 @@ AWS = CloudTraits(
     name_rules={
         "rds_cluster": NameRule(63, "a-z0-9-"),
         "rds_instance": NameRule(63, "a-z0-9-"),
+        "rds_proxy": NameRule(60, "a-z0-9-"),  # RDS Proxy: 1-60, same alphabet
         "rds_parameter_group": NameRule(255, "a-z0-9-"),
         "db_subnet_group": NameRule(255, "a-z0-9-"),
         "kms_alias": NameRule(256, "a-zA-Z0-9/_-", prefix="alias/", lowercase=False),

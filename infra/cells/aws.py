@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pulumi
 
-from components.args import NetworkArgs, ServerArgs
+from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.aws.aurora import CellFacts
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
+from components.aws.rds_proxy import RdsProxy, RdsProxyArgs
 from components.aws.shard import Shard, ShardArgs
 from components.aws.silo import SiloTenant, SiloTenantArgs
 from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
@@ -61,7 +62,21 @@ class Cell:
                 return SiloTenant(spec.component_name, SiloTenantArgs(args, spec.key_name, cell))
             return Shard(spec.component_name, ShardArgs(args, spec.key_name, cell))
 
-        return deploy_servers(self.settings, self.blueprint, network, build)
+        def build_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) -> PoolerEndpoint:
+            proxy = RdsProxy(
+                f"{spec.component_name}-pooler",
+                RdsProxyArgs(
+                    server=args,
+                    cluster_identifier=args.physical_name,
+                    secret_arn=server.secret_ref,
+                    kms_key_arn=server.key_ref,
+                ),
+                # A sibling of the server, not a child: the server's name tree stays as it was.
+                pulumi.ResourceOptions(depends_on=[server]),
+            )
+            return proxy.facts
+
+        return deploy_servers(self.settings, self.blueprint, network, build, build_pooler)
 
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """IRSA: an IAM role the pod's ServiceAccount assumes through the EKS OIDC provider."""

@@ -8,10 +8,11 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure
 
-from components.args import NetworkArgs, ServerArgs
-from components.azure.flexible_server import CellFacts
+from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
+from components.azure.flexible_server import CellFacts, sku_for
 from components.azure.key import VaultRef
 from components.azure.network import PrivateNetwork, PrivateNetworkArgs
+from components.azure.pgbouncer import BuiltinPgBouncer, BuiltinPgBouncerArgs
 from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
 from components.azure.shard import Shard, ShardArgs
 from components.azure.silo import SiloTenant, SiloTenantArgs
@@ -163,7 +164,23 @@ class Cell:
                 return SiloTenant(spec.component_name, SiloTenantArgs(args, spec.key_name, cell))
             return Shard(spec.component_name, ShardArgs(args, spec.key_name, cell))
 
-        return deploy_servers(settings, blueprint, network, build)
+        def build_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) -> PoolerEndpoint:
+            assert args.pooler is not None  # deploy_servers asks only for pooled servers
+            bouncer = BuiltinPgBouncer(
+                f"{spec.component_name}-pooler",
+                BuiltinPgBouncerArgs(
+                    server_name=args.physical_name,
+                    resource_group_name=cell.resource_group_name,
+                    endpoint=server.endpoint,
+                    pooler=args.pooler,
+                    sku_tier=sku_for(args.min_capacity)["tier"],
+                ),
+                # After the whole server: its own parameter updates must not run concurrently.
+                pulumi.ResourceOptions(depends_on=[server]),
+            )
+            return bouncer.facts
+
+        return deploy_servers(settings, blueprint, network, build, build_pooler)
 
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """Entra Workload ID: a user-assigned identity federated with the pod's ServiceAccount."""
