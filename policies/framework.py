@@ -30,6 +30,11 @@ NO_PUBLIC_ENDPOINT = "no-public-endpoint"
 BACKUPS_PITR = "backups-pitr"
 DELETION_PROTECTION = "deletion-protection"
 REGION_FENCING = "region-fencing"
+# The pooler controls of the matrix (tests/policies/test_policy_meta.py: POOLER_MATRIX).
+POOLER_TLS = "pooler-tls"
+POOLER_IAM = "pooler-iam-auth"
+POOLER_TRANSACTION = "pooler-transaction-mode"
+POOLER_PRIVATE = "pooler-private-network"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 # Azure (azure-native)
 AZ_SERVER = "azure-native:dbforpostgresql:Server"
 AZ_CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
+RDS_PROXY = "aws:rds/proxy:Proxy"
+RDS_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 AZ_FIREWALL_RULE = "azure-native:dbforpostgresql:FirewallRule"
 AZ_VAULT = "azure-native:keyvault:Vault"
 AZ_KEY = "azure-native:keyvault:Key"
@@ -46,6 +48,10 @@ K8S_HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 KEDA_SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 K8S_PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+# The connection pooler of each cloud that has one (the pooler rows of the matrix): RDS
+# Proxy, and Azure's built-in PgBouncer (server parameters). GCP builds none yet.
+POOLERS = {"aws": RDS_PROXY, "azure": AZ_CONFIGURATION}
 
 # The database server of each cloud (the control x cloud matrix).
 DATABASES = {"aws": RDS_CLUSTER, "azure": AZ_SERVER, "gcp": SQL_INSTANCE}

@@ -9,12 +9,24 @@ from . import (
     encryption,
     kubernetes,
     network,
+    pooling,
     residency,
     stack,
     tagging,
     transit,
 )
 
-FAMILIES = (encryption, transit, network, residency, backups, deletion, kubernetes, tagging, stack)
+FAMILIES = (
+    encryption,
+    transit,
+    network,
+    pooling,
+    residency,
+    backups,
+    deletion,
+    kubernetes,
+    tagging,
+    stack,
+)
 RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

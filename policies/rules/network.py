@@ -7,7 +7,16 @@ from typing import Any
 
 from .. import controls as c
 from .. import types as t
-from ..framework import NO_PUBLIC_ENDPOINT, Ctx, cannot_verify, flag, get, is_unknown, rule
+from ..framework import (
+    NO_PUBLIC_ENDPOINT,
+    POOLER_PRIVATE,
+    Ctx,
+    cannot_verify,
+    flag,
+    get,
+    is_unknown,
+    rule,
+)
 
 _ANYWHERE = ("0.0.0.0/0", "::/0")
 
@@ -108,7 +117,7 @@ def aws_sg_ingress(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> li
     cloud="azure",
     family="network",
     types=[t.AZ_SERVER, t.AZ_FIREWALL_RULE, t.AZ_VAULT],
-    matrix=[NO_PUBLIC_ENDPOINT],
+    matrix=[NO_PUBLIC_ENDPOINT, POOLER_PRIVATE],  # the built-in PgBouncer shares its network
 )
 def azure_private(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
     if resource_type == t.AZ_FIREWALL_RULE:

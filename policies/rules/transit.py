@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import controls as c
 from .. import types as t
-from ..framework import TLS_ONLY, Ctx, Res, cannot_verify, get, is_unknown, rule
+from ..framework import POOLER_TLS, TLS_ONLY, Ctx, Res, cannot_verify, get, is_unknown, rule
 
 
 def _parameters(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def aws_force_ssl(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> lis
     family="transit",
     kind="stack",
     types=[t.AZ_SERVER],
-    matrix=[TLS_ONLY],
+    matrix=[TLS_ONLY, POOLER_TLS],  # the built-in PgBouncer follows the server setting
 )
 def azure_secure_transport(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str, list[str]]]:
     by_server: dict[str, list[Res]] = {}  # server URN or serverName -> its settings

@@ -11,7 +11,7 @@ import pytest
 
 from policies import framework
 from policies.rules import FAMILIES, RULES
-from policies.types import DATABASES
+from policies.types import DATABASES, POOLERS
 
 ROOT = Path(__file__).resolve().parents[2]
 ID = re.compile(
@@ -72,6 +72,26 @@ def test_every_database_control_has_a_rule_on_every_cloud(control: str, cloud: s
     database = DATABASES[cloud]
     cell = [r for r in RULES if control in r.matrix and r.cloud == cloud and database in r.types]
     assert cell, f"no {control} rule for {database}"
+
+
+# The pooler rows: which (control, cloud) cells need a rule. GCP builds no pooler yet
+# (docs/connection-pooling.md); Azure's built-in PgBouncer has no IAM switch of its own
+# (Entra auth is the server's), and RDS Proxy has no pool mode (it multiplexes per
+# transaction unless a session pins).
+POOLER_MATRIX = (
+    (framework.POOLER_TLS, "aws"),
+    (framework.POOLER_IAM, "aws"),
+    (framework.POOLER_PRIVATE, "aws"),
+    (framework.POOLER_TLS, "azure"),
+    (framework.POOLER_PRIVATE, "azure"),
+    (framework.POOLER_TRANSACTION, "azure"),
+)
+
+
+@pytest.mark.parametrize(("control", "cloud"), POOLER_MATRIX)
+def test_every_pooler_control_has_a_rule_on_its_cloud(control: str, cloud: str) -> None:
+    assert cloud in POOLERS
+    assert [r for r in RULES if control in r.matrix and r.cloud == cloud], (control, cloud)
 
 
 def test_main_imports_cleanly_and_wraps_every_rule_in_order() -> None:

@@ -94,6 +94,25 @@ def _cloudsql(path: str, value: Any) -> Callable[[pytest.MonkeyPatch], None]:
     return lambda mp: patch_static(mp, CloudSqlServer, "_settings", _set(path, value))
 
 
+def _proxy(**inputs: Any) -> Callable[[pytest.MonkeyPatch], None]:
+    return lambda mp: patch_resource(mp, aws.rds.Proxy, lambda _n, kw: kw.update(**inputs))
+
+
+def _proxy_without_iam(mp: pytest.MonkeyPatch) -> None:
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        kwargs["auths"] = [{**auth, "iam_auth": "DISABLED"} for auth in kwargs["auths"]]
+
+    patch_resource(mp, aws.rds.Proxy, change)
+
+
+def _session_pooling(mp: pytest.MonkeyPatch) -> None:
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        if kwargs.get("configuration_name") == "pgbouncer.pool_mode":
+            kwargs["value"] = "SESSION"
+
+    patch_resource(mp, azure.dbforpostgresql.Configuration, change)
+
+
 def _public_instances(mp: pytest.MonkeyPatch) -> None:
     patch_resource(mp, aws.rds.ClusterInstance, lambda _n, kw: kw.update(publicly_accessible=True))
 
@@ -178,6 +197,14 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
     ("aws-public-instance", AWS, _public_instances, "aws-rds-instance-disallow-public-access"),
     ("aws-tls-not-forced", AWS, _no_force_ssl, "aws-rds-parametergroup-enable-force-ssl"),
     ("aws-multi-region-key", AWS, _multi_region_key, "aws-kms-key-enable-rotation"),
+    ("aws-proxy-tls-optional", AWS, _proxy(require_tls=False), "aws-rds-proxy-enable-require-tls"),
+    ("aws-proxy-password-auth", AWS, _proxy_without_iam, "aws-rds-proxy-enable-iam-auth"),
+    (
+        "aws-proxy-public-subnet",
+        AWS,
+        _proxy(vpc_subnet_ids=["subnet-public-a"]),
+        "aws-rds-proxy-disallow-public-subnets",
+    ),
     # Azure
     (
         "azure-public-network",
@@ -210,6 +237,12 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
         "azure-postgresql-configuration-enable-secure-transport",
     ),
     ("azure-no-delete-lock", AZURE, _read_only_lock, "azure-postgresql-server-enable-delete-lock"),
+    (
+        "azure-session-pooling",
+        AZURE,
+        _session_pooling,
+        "azure-postgresql-configuration-configure-transaction-pool-mode",
+    ),
     # GCP
     (
         "gcp-ssl-optional",

@@ -730,6 +730,51 @@ CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, A
         ["missing required tags: tier"],
         {},
     ),
+    # --- connection poolers
+    ("aws-rds-proxy-enable-require-tls", "aws_proxy", [], [], {}),
+    (
+        "aws-rds-proxy-enable-require-tls",
+        "aws_proxy",
+        [("requireTls", False)],
+        ["requireTls is False; it must be true (the provider default is false)"],
+        {},
+    ),
+    (
+        "aws-rds-proxy-enable-require-tls",
+        "aws_proxy",
+        [("requireTls", DELETE)],
+        ["requireTls is None; it must be true (the provider default is false)"],
+        {},
+    ),
+    (
+        "aws-rds-proxy-enable-require-tls",
+        "aws_proxy",
+        [("requireTls", "<unknown>")],
+        ["cannot verify requireTls: it is not known at plan time"],
+        {},
+    ),
+    ("aws-rds-proxy-enable-iam-auth", "aws_proxy", [], [], {}),
+    (
+        "aws-rds-proxy-enable-iam-auth",
+        "aws_proxy",
+        [("auths.0.iamAuth", "DISABLED")],
+        ["auths[0].iamAuth is DISABLED; it must be REQUIRED"],
+        {},
+    ),
+    (
+        "aws-rds-proxy-enable-iam-auth",
+        "aws_proxy",
+        [("auths", [])],
+        ["no auths and no defaultAuthScheme IAM_AUTH: clients would not use IAM"],
+        {},
+    ),
+    (
+        "aws-rds-proxy-enable-iam-auth",
+        "aws_proxy",
+        [("auths", []), ("defaultAuthScheme", "IAM_AUTH")],
+        [],
+        {},
+    ),
 ]
 
 

@@ -423,6 +423,29 @@ BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
             },
         },
     ),
+    "aws_proxy": (
+        "aws:rds/proxy:Proxy",
+        {
+            "auths": [
+                {
+                    "authScheme": "SECRETS",
+                    "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256",
+                    "iamAuth": "REQUIRED",
+                    "secretArn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!tnc-prod-free-01",
+                }
+            ],
+            "debugLogging": False,
+            "engineFamily": "POSTGRESQL",
+            "idleClientTimeout": 1800,
+            "name": "tnc-prod-free-01-proxy",
+            "region": "eu-central-1",
+            "requireTls": True,
+            "roleArn": "arn:aws:iam::123456789012:role/tnc-prod-free-01-proxy",
+            "tags": aws_tags("shared", "pool", "free", "gdpr"),
+            "vpcSecurityGroupIds": ["sg-0a1b2c3d"],
+            "vpcSubnetIds": ["subnet-a", "subnet-b"],
+        },
+    ),
 }
 
 
