@@ -20,6 +20,7 @@ from components.k8s.network_policy import NamespaceNetworkPolicies, NamespaceNet
 from components.k8s.workload import TenantWorkload, TenantWorkloadArgs, selector
 from components.model.blueprint import Blueprint
 from components.model.identity_egress import identity_egress
+from components.model.pooling import pooler_port
 from components.model.stack import StackSettings
 from components.model.workloads import cell_workloads, needs_keda
 from components.tier_server import TierServer
@@ -70,6 +71,7 @@ def deploy(
                 app_selector=selector(spec.namespace),
                 app_port=app.port,
                 database_port=DATABASE_PORT,
+                pooler_port=pooler_port(settings.cell.cloud, spec.pools),
                 database_cidrs=app.database_cidrs,
                 ingress_namespace=app.ingress_namespace,
                 identity_egress=identity_rules if spec.is_silo else (),

@@ -522,6 +522,12 @@ def _aws_rds_instance(region: str, physical: str, _name: str, inputs: Mapping[st
     }
 
 
+def _aws_rds_proxy(region: str, physical: str, _name: str, _in: Mapping[str, Any]):
+    host = f"{physical}.proxy-c0mock.{region}.rds.amazonaws.com"
+    arn = f"arn:aws:rds:{region}:{ACCOUNT_ID}:db-proxy:prx-{_digest(region, physical)[:17]}"
+    return physical, {"id": physical, "name": physical, "arn": arn, "endpoint": host}
+
+
 def _aws_ec2(prefix: str, kind: str) -> _AwsRule:
     def rule(region: str, _physical: str, name: str, _in: Mapping[str, Any]):
         id_ = f"{prefix}-{_digest(region, kind, name)[:17]}"
@@ -547,6 +553,7 @@ _AWS_TYPES: dict[str, _AwsRule] = {
     "aws:rds/cluster:Cluster": _aws_rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _aws_rds_instance,
     "aws:rds/instance:Instance": _aws_rds_instance,
+    "aws:rds/proxy:Proxy": _aws_rds_proxy,
     "aws:ec2/vpc:Vpc": _aws_ec2("vpc", "vpc"),
     "aws:ec2/subnet:Subnet": _aws_ec2("subnet", "subnet"),
     "aws:ec2/securityGroup:SecurityGroup": _aws_ec2("sg", "security-group"),

@@ -31,6 +31,8 @@ class NamespaceNetworkPoliciesArgs:
     dns_namespace: str = "kube-system"
     # Silo namespaces: egress to the cloud's token endpoint (components/model/identity_egress.py).
     identity_egress: Sequence[EgressRule] = ()
+    # Where the tier's pooler listens when it is not the database port (Azure's PgBouncer: 6432).
+    pooler_port: int | None = None
 
 
 class NamespaceNetworkPolicies(pulumi.ComponentResource):
@@ -108,7 +110,11 @@ class NamespaceNetworkPolicies(pulumi.ComponentResource):
                 "egress": [
                     {
                         "to": [{"ip_block": {"cidr": cidr}} for cidr in args.database_cidrs],
-                        "ports": [{"protocol": "TCP", "port": args.database_port}],
+                        "ports": [
+                            {"protocol": "TCP", "port": port}
+                            for port in (args.database_port, args.pooler_port)
+                            if port is not None
+                        ],
                     }
                 ],
             },

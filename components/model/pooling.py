@@ -20,6 +20,12 @@ Finding = tuple[tuple[Any, ...], str, str]  # (path below the tier, message, hin
 POOLER_PORTS = {"aws": 5432, "azure": 6432, "gcp": 6432}
 
 
+def pooler_port(cloud: str, pooled: bool) -> int | None:
+    """The extra port a workload's egress needs for its pooler (None: the database port)."""
+    port = POOLER_PORTS.get(cloud)
+    return port if pooled and port is not None and port != 5432 else None
+
+
 def pools(tier: Tier) -> bool:
     """Whether the tier's servers get a pooler."""
     return tier.pool_mode != "none"

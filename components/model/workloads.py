@@ -37,6 +37,7 @@ class WorkloadSpec:
     # Tenants moving out of this workload's home: it keeps serving them (a silo keeps its
     # identity) so the app reaches their data where it still is until the move is verified.
     leaving_ids: tuple[str, ...] = ()
+    pools: bool = False  # the tier's servers have a pooler, which the pods must reach
 
     @property
     def is_silo(self) -> bool:
@@ -79,6 +80,7 @@ def _spec(blueprint: Blueprint, owner: str, members: list[PlacedTenant]) -> Work
         compliance=compliance_value(f for placed in members for f in placed.tenant.compliance),
         environment=blueprint.cell.environment,
         leaving_ids=tuple(placed.id for placed in members if placed.leaving),
+        pools=first.pooling is not None,
     )
 
 
