@@ -37,12 +37,14 @@ typecheck: venv
 unit: venv
 	$(PY) -m pytest
 
-## Figures, never assertions: plan vs bare loop, policy throughput, cost vs plan, RLS overhead on 1M rows.
+## Figures, never assertions: plan vs bare loop, policy throughput, cost vs plan, RLS overhead on 1M rows,
+## 500 clients through PgBouncer vs direct.
 bench: venv postgres
 	$(PY) benchmarks/bench_plan.py
 	$(PY) benchmarks/bench_policies.py
 	$(PY) benchmarks/bench_cost.py
 	$(PY) benchmarks/rls_bench.py
+	$(PY) benchmarks/bench_pooler.py
 
 schema: venv
 	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json
