@@ -15,9 +15,10 @@ from .catalog import Tier
 
 Finding = tuple[tuple[Any, ...], str, str]  # (path below the tier, message, hint)
 
-# Where the pooler listens, per cloud: RDS Proxy keeps PostgreSQL's port; Azure's
-# built-in PgBouncer and our PgBouncer on GKE listen on PgBouncer's.
-POOLER_PORTS = {"aws": 5432, "azure": 6432, "gcp": 6432}
+# Where the pooler listens, per cloud that builds one: RDS Proxy keeps PostgreSQL's port,
+# Azure's built-in PgBouncer listens on PgBouncer's. GCP builds no pooler yet
+# (docs/connection-pooling.md), so its pods reach the server's port only.
+POOLER_PORTS = {"aws": 5432, "azure": 6432}
 
 
 def pooler_port(cloud: str, pooled: bool) -> int | None:

@@ -100,7 +100,7 @@ def test_out_of_range_or_unknown_pooling_values_name_their_path(key: str, value:
 
 
 def test_only_pgbouncer_ports_need_an_extra_egress_port() -> None:
-    assert (pooler_port("azure", True), pooler_port("aws", True), pooler_port("azure", False)) == (
+    assert (pooler_port("azure", True), pooler_port("aws", True), pooler_port("gcp", True)) == (
         6432,
         None,
         None,
