@@ -33,6 +33,9 @@ UNTAGGABLE = {
     "aws:appautoscaling/policy:Policy",
     "aws:appautoscaling/scheduledAction:ScheduledAction",
     "aws:iam/rolePolicy:RolePolicy",  # an inline policy is part of its (tagged) role
+    # An RDS Proxy's target group and target take no tags (the proxy carries them).
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup",
+    "aws:rds/proxyTarget:ProxyTarget",
 }
 
 
@@ -153,8 +156,10 @@ def test_no_instance_is_publicly_accessible(any_plan: Plan) -> None:
 
 def test_security_groups_admit_only_private_cidrs_and_have_no_egress(any_plan: Plan) -> None:
     for group in any_plan.of_type(SG):
-        assert group["inputs"]["egress"] == []
-        for rule in group["inputs"]["ingress"]:
+        # A database initiates nothing; an RDS Proxy reaches its cluster, on 5432 only.
+        proxy = group["inputs"]["description"].startswith("RDS Proxy of")
+        assert proxy or group["inputs"]["egress"] == []
+        for rule in group["inputs"]["ingress"] + group["inputs"]["egress"]:
             assert rule["fromPort"] == rule["toPort"] == 5432
             assert rule["protocol"] == "tcp"
             assert rule["cidrBlocks"]
@@ -342,6 +347,9 @@ def test_connection_facts_contain_no_password(any_plan: Plan) -> None:
             "schema",
             "secret_ref",
             "namespace",
+            "port",  # pooled tenants: where the pooler listens
+            "pool_mode",
+            "server_endpoint",
         }
         assert facts["secret_ref"].startswith("arn:aws:secretsmanager:")
 
@@ -352,7 +360,10 @@ def test_pool_and_bridge_tenants_share_their_shards_server(any_plan: Plan) -> No
         if row["shard"] is not None:
             shard = any_plan.component("tenancy:aws:Shard", f"shard-{row['shard']}")
             (cluster,) = any_plan.under(shard, CLUSTER)
-            assert outputs[tenant_id]["endpoint"].startswith(cluster["inputs"]["clusterIdentifier"])
+            # Through the shard's pooler, in front of the shard's cluster.
+            facts = outputs[tenant_id]
+            assert facts["server_endpoint"].startswith(cluster["inputs"]["clusterIdentifier"])
+            assert facts["endpoint"].startswith(f"{cluster['inputs']['clusterIdentifier']}-proxy.")
 
 
 # --- stability ----------------------------------------------------------------
