@@ -310,7 +310,8 @@ class _Attributor:
             if name.startswith("silo-"):
                 return Owner("tenant", self._silo_tenant(name[len("silo-") :]))
             if name.startswith("shard-"):
-                return Owner("shard", name[len("shard-") :])
+                # A shard's pooler (shard-<name>-pooler) sits beside the shard's component.
+                return Owner("shard", name[len("shard-") :].removesuffix("-pooler"))
         return Owner("cell")
 
 
