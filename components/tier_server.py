@@ -60,6 +60,7 @@ class TierServer(pulumi.ComponentResource):
                 server=server.owner,
                 isolation=server.isolation,
                 tenants=server.tenants,
+                cell=pulumi.get_stack(),
                 connection=AdminConnectionArgs(
                     host=built.endpoint,
                     username=built.admin_user,

@@ -22,7 +22,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from components.postgres.sqlplan import APP_ROLE, SqlPlan, Statement, tenant_of
+from components.postgres.datamodel import destructive_changes, table_from_dict
+from components.postgres.sqlplan import APP_ROLE, META_SCHEMA, SqlPlan, Statement, tenant_of
 
 LOCK_TIMEOUT_MS = 10_000  # never queue forever behind an application's long transaction
 SERVER_TAG = "tenancy:server="
@@ -114,6 +115,32 @@ def _claim_server(conn: psycopg.Connection, plan: SqlPlan, report: ApplyReport) 
         )
 
 
+def _refuse_destructive_model_change(conn: psycopg.Connection, plan: SqlPlan) -> None:
+    """Compare the model the server last recorded with the plan's; refuse anything lossy.
+
+    ``db apply`` only ever adds (tables, columns, indexes); a dropped column or
+    a type change must be a hand-written migration, never a side effect.
+    """
+    if not plan.tables:
+        return
+    row = conn.execute(
+        sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(sql.Literal(f"{META_SCHEMA}.server"))
+    ).fetchone()
+    if not (row and row[0]):
+        return
+    recorded = conn.execute(sql.SQL("SELECT model FROM tenancy_meta.server")).fetchone()
+    if recorded is None:
+        return
+    old = [table_from_dict(table) for table in recorded[0]]
+    changes = destructive_changes(old, plan.tables)
+    if changes:
+        raise ApplyError(
+            f"the tenant data model change is destructive and was refused: {'; '.join(changes)}."
+            " db apply only adds tables, nullable (or defaulted) columns and indexes; migrate"
+            " existing rows by hand first, or restore the previous definition"
+        )
+
+
 def apply_plan(conninfo: str, plan: SqlPlan) -> ApplyReport:
     """Bring the server to ``plan``; raises ``ApplyError`` or ``psycopg.OperationalError``."""
     report = ApplyReport(plan)
@@ -121,6 +148,7 @@ def apply_plan(conninfo: str, plan: SqlPlan) -> ApplyReport:
         admin = stack.enter_context(connect(conninfo))
         admin.execute("SELECT pg_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
         _claim_server(admin, plan, report)
+        _refuse_destructive_model_change(admin, plan)
         others: dict[str, psycopg.Connection] = {}
         for batch in _batches(plan.statements):
             database = batch[0].database

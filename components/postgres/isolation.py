@@ -26,9 +26,9 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 from components.args import depends_on_of
 from components.model.catalog import Isolation
 from components.model.cell import PlacedTenant
-from components.postgres.pooltables import (
-    DEFAULT_POOL_TABLES,
-    PoolTable,
+from components.postgres.datamodel import (
+    DEFAULT_MODEL,
+    TenantTable,
     table_from_dict,
     table_to_dict,
 )
@@ -61,7 +61,10 @@ class DatabaseIsolationArgs:
     isolation: Isolation
     tenants: Sequence[PlacedTenant]
     connection: AdminConnectionArgs
-    pool_tables: tuple[PoolTable, ...] = DEFAULT_POOL_TABLES  # pool only; extend, don't replace
+    # The tenant data model, laid out in every tier (pool schema, bridge schemas,
+    # silo databases); extend it, don't replace it.
+    tables: tuple[TenantTable, ...] = DEFAULT_MODEL
+    cell: str = ""  # the stack (cell) name, recorded in the server marker the mover reads
 
 
 def _plan_from_props(props: dict[str, Any]) -> SqlPlan:
@@ -74,8 +77,10 @@ def _plan_from_props(props: dict[str, Any]) -> SqlPlan:
         )
         for spec in props["tenantSpecs"]
     ]
-    tables = [table_from_dict(table) for table in props.get("poolTables") or []]
-    plan = build_plan(str(props["server"]), props["isolation"], tenants, tables)
+    tables = [table_from_dict(table) for table in props.get("modelTables") or []]
+    plan = build_plan(
+        str(props["server"]), props["isolation"], tenants, tables, str(props.get("cell") or "")
+    )
     if plan.digest() != props["planDigest"]:
         # The program and this provider run different tenancy code: refuse to guess.
         raise ValueError(
@@ -165,9 +170,8 @@ def resource_props(args: DatabaseIsolationArgs, plan: SqlPlan) -> dict[str, Any]
         "tenants": list(plan.tenants),
         "planDigest": plan.digest(),
         "tenantSpecs": _tenant_specs(args.tenants),
-        "poolTables": [table_to_dict(t) for t in args.pool_tables]
-        if args.isolation == "pool"
-        else [],
+        "modelTables": [table_to_dict(t) for t in args.tables],
+        "cell": args.cell,
         "host": conn.host,
         "port": conn.port,
         "database": conn.database,
@@ -189,7 +193,7 @@ class DatabaseIsolation(pulumi.ComponentResource):
         self, name: str, args: DatabaseIsolationArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("tenancy:postgres:DatabaseIsolation", name, None, opts)
-        plan = plan_for_server(args.server, args.isolation, args.tenants, args.pool_tables)
+        plan = plan_for_server(args.server, args.isolation, args.tenants, args.tables, args.cell)
         self.plan_digest = plan.digest()
         self.tenants = list(plan.tenants)
         props = resource_props(args, plan)

@@ -191,3 +191,23 @@ def policy_current(qualified: str, policy: str, salt: str) -> sql.Composed:
     ).format(
         t=sql.Literal(qualified), name=sql.Literal(policy), fingerprint=policy_fingerprint(salt)
     )
+
+
+def columns_exist(qualified: str, columns: list[str]) -> sql.Composed:
+    """Every column in ``columns`` exists on the table (added columns are the additive change)."""
+    return sql.SQL(
+        "SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass({t})"
+        " AND attnum > 0 AND NOT attisdropped AND attname = ANY ({cols}::text[])) = {n}"
+    ).format(t=sql.Literal(qualified), cols=sql.Literal(columns), n=sql.Literal(len(columns)))
+
+
+def role_database_setting(role: str, database: str, setting: str) -> sql.Composed:
+    """``setting`` of ``ALTER ROLE role IN DATABASE database SET ...``."""
+    return exists(
+        "SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
+        " JOIN pg_database d ON d.oid = s.setdatabase WHERE r.rolname = {role}"
+        " AND d.datname = {db} AND {setting} = ANY (s.setconfig)",
+        role=role,
+        db=database,
+        setting=setting,
+    )

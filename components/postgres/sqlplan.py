@@ -25,6 +25,12 @@ Objects per isolation model (see docs/in-database-isolation.md):
   and forced, a USING + WITH CHECK policy on ``tenancy.tenant_id`` for the
   NOLOGIN NOBYPASSRLS role ``tenancy_app``, and a restrictive policy binding a
   per-tenant login role to its own tenant id.
+
+The tenant data model (``datamodel.py``) is laid out in every tier: the pool's
+``app`` schema, each bridge tenant's schema, each silo tenant's database (see
+docs/tenant-moves.md). Every server also gets a marker, schema
+``tenancy_meta``: which server it is, its isolation, cell and model version,
+one home row per tenant, and the tenant mover's journal.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from dataclasses import dataclass
 from psycopg import sql
 from psycopg.sql import SQL, Composed
 
-from components.model.catalog import TENANT_ID_PATTERN, Catalog, Isolation
+from components.model.catalog import TENANT_ID_PATTERN, Catalog
 from components.model.cell import (
     Cell,
     PlacedTenant,
@@ -47,10 +53,22 @@ from components.model.cell import (
 )
 
 from . import sqlchecks as chk
-from .pooltables import DEFAULT_POOL_TABLES, POOL_SCHEMA, TENANT_COLUMN, PoolTable
+from .datamodel import (
+    DEFAULT_MODEL,
+    MODEL_SCHEMA,
+    TENANT_COLUMN,
+    TENANT_PREFIX,
+    Isolation,
+    TenantHome,
+    TenantTable,
+    home_of,
+    model_json,
+    model_version,
+    tenant_role,
+)
 
 SHARED = "shared"
-TENANT_PREFIX = "tenant_"
+META_SCHEMA = "tenancy_meta"  # the server marker: which server, model version, tenant homes
 OWNER_ROLE = "tenancy_owner"  # NOLOGIN; owns shared schemas and tables
 APP_ROLE = "tenancy_app"  # NOLOGIN NOBYPASSRLS; holds the pool table grants
 APP_LOGIN_ROLE = "tenancy_app_login"  # the shared service login behind a connection pool
@@ -65,11 +83,6 @@ _TENANT_ID = re.compile(TENANT_ID_PATTERN)
 # The tenant in effect; '' (what a custom setting reads after a transaction
 # that set it locally has ended) counts as unset, so access fails closed.
 CURRENT_TENANT = sql.SQL("nullif(current_setting({}, true), '')").format(sql.Literal(SETTING))
-
-
-def tenant_role(tenant_id: str) -> str:
-    """``o-brien`` -> ``tenant_o_brien``; injective because ids have no underscores."""
-    return TENANT_PREFIX + tenant_id.replace("-", "_")
 
 
 def tenant_of(name: str) -> str | None:
@@ -127,6 +140,7 @@ class SqlPlan:
     isolation: Isolation
     tenants: tuple[str, ...]
     statements: tuple[Statement, ...]
+    tables: tuple[TenantTable, ...] = ()  # the tenant data model the plan lays out
 
     def digest(self) -> str:
         """sha256 over every statement and check: equal digests mean equal plans."""
@@ -379,8 +393,8 @@ def _pool_tenant(tenant: TenantDb) -> list[Statement]:
     return [*_tenant_role(tenant), grant]
 
 
-def _pool_shared(tables: Sequence[PoolTable], timeout_ms: int) -> list[Statement]:
-    schema = _ident(POOL_SCHEMA)
+def _pool_shared(tables: Sequence[TenantTable], timeout_ms: int) -> list[Statement]:
+    schema = _ident(MODEL_SCHEMA)
     statements = [
         *_group_role(OWNER_ROLE),
         *_group_role(APP_ROLE, " NOBYPASSRLS"),
@@ -398,25 +412,30 @@ def _pool_shared(tables: Sequence[PoolTable], timeout_ms: int) -> list[Statement
         _revoke_public_create(SHARED),
         _stmt(
             SHARED,
-            f"create schema {POOL_SCHEMA}",
+            f"create schema {MODEL_SCHEMA}",
             "CREATE SCHEMA {s} AUTHORIZATION {o}",
-            chk.schema_exists(POOL_SCHEMA),
+            chk.schema_exists(MODEL_SCHEMA),
             s=schema,
             o=_ident(OWNER_ROLE),
         ),
         _stmt(
             SHARED,
-            f"schema {POOL_SCHEMA} owned by {OWNER_ROLE}",
+            f"schema {MODEL_SCHEMA} owned by {OWNER_ROLE}",
             "ALTER SCHEMA {s} OWNER TO {o}",
-            chk.owned_by("schema", POOL_SCHEMA, OWNER_ROLE),
+            chk.owned_by("schema", MODEL_SCHEMA, OWNER_ROLE),
             s=schema,
             o=_ident(OWNER_ROLE),
         ),
-        _exact_grants(SHARED, "schema", POOL_SCHEMA, schema, {APP_ROLE: ("USAGE",)}),
+        _exact_grants(SHARED, "schema", MODEL_SCHEMA, schema, {APP_ROLE: ("USAGE",)}),
     ]
+    home = home_of("pool", "shared")
     for table in tables:
-        statements += _pool_table(table)
+        statements += _model_table(SHARED, home, table, OWNER_ROLE, {APP_ROLE: _DML})
+        statements += _pool_policies(table)
     return statements
+
+
+_DML = ("DELETE", "INSERT", "SELECT", "UPDATE")  # no TRUNCATE (it ignores RLS), REFERENCES, TRIGGER
 
 
 def _column_sql(
@@ -434,31 +453,130 @@ def _columns(names: Iterable[str]) -> sql.Composed:
     return sql.SQL(", ").join(_ident(name) for name in names)
 
 
-def _create_table(table: PoolTable) -> sql.Composed:
-    # With no tenant set the default is NULL and NOT NULL rejects the row: fail closed.
-    items = [_column_sql(TENANT_COLUMN, "text", CURRENT_TENANT, True)]
+def _tenant_column(home: TenantHome) -> sql.Composed:
+    # Pool: with no tenant set the default is NULL and NOT NULL rejects the row (fail
+    # closed). Bridge/silo: the home belongs to one tenant, so its id is the default.
+    default = CURRENT_TENANT if home.pinned is None else sql.Literal(home.pinned)
+    return _column_sql(TENANT_COLUMN, "text", default, True)
+
+
+def foreign_key_sql(schema: str, table: TenantTable, index: int) -> sql.Composed:
+    """``CONSTRAINT <name> FOREIGN KEY (...) REFERENCES schema.t (...) ON DELETE ...``."""
+    fk = table.foreign_keys[index]
+    return sql.SQL("CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}").format(
+        _ident(fk.constraint_name(table.name)),
+        _columns(fk.columns),
+        _ident(schema, fk.table),
+        _columns(fk.ref_columns),
+        sql.SQL(fk.on_delete),
+    )
+
+
+def create_table_sql(
+    home: TenantHome, table: TenantTable, schema: str | None = None, foreign_keys: bool = True
+) -> sql.Composed:
+    """CREATE TABLE of one model table in ``home`` (or in ``schema``: a move's staging copy).
+
+    A move's staging copy leaves the foreign keys out: logical replication's
+    initial copy fills tables in parallel, children before their parents.
+    """
+    schema = schema or home.schema
+    items = [_tenant_column(home)]
     items += [
         _column_sql(c.name, c.type, sql.SQL(c.default) if c.default else None, c.not_null)
         for c in table.columns
     ]
     items.append(sql.SQL("PRIMARY KEY ({})").format(_columns(table.primary_key)))
-    for fk in table.foreign_keys:
+    if home.pinned is not None:
         items.append(
-            sql.SQL("FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}").format(
-                _columns(fk.columns),
-                _ident(POOL_SCHEMA, fk.table),
-                _columns(fk.ref_columns),
-                sql.SQL(fk.on_delete),
+            sql.SQL("CONSTRAINT {} CHECK ({} = {})").format(
+                _ident(table.check_name()), _ident(TENANT_COLUMN), sql.Literal(home.pinned)
             )
         )
+    if foreign_keys:
+        items += [foreign_key_sql(schema, table, i) for i in range(len(table.foreign_keys))]
     return sql.SQL("CREATE TABLE {} ({})").format(
-        _ident(POOL_SCHEMA, table.name), sql.SQL(", ").join(items)
+        _ident(schema, table.name), sql.SQL(", ").join(items)
     )
 
 
-def _policy(table: PoolTable, name: str, restrictive: bool, predicate: sql.Composable) -> Statement:
-    qualified = f"{POOL_SCHEMA}.{table.name}"
-    ident, policy = _ident(POOL_SCHEMA, table.name), _ident(name)
+def create_index_sql(schema: str, table: TenantTable, columns: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+        _ident(table.index_name(columns)), _ident(schema, table.name), _columns(columns)
+    )
+
+
+def _add_missing_columns(table: TenantTable, home: TenantHome) -> sql.Composed:
+    # IF NOT EXISTS: only the columns a newer model added are created; the model
+    # diff (datamodel.destructive_changes) already refused NOT NULL without default.
+    adds = [
+        sql.SQL("ADD COLUMN IF NOT EXISTS {}").format(
+            _column_sql(c.name, c.type, sql.SQL(c.default) if c.default else None, c.not_null)
+        )
+        for c in table.columns
+    ]
+    return sql.SQL("ALTER TABLE {} {}").format(
+        _ident(home.schema, table.name), sql.SQL(", ").join(adds)
+    )
+
+
+def _in(home: TenantHome, statement: Statement) -> Statement:
+    return Statement(
+        statement.owner, statement.summary, statement.sql, statement.done, home.database
+    )
+
+
+def _model_table(
+    owner: str,
+    home: TenantHome,
+    table: TenantTable,
+    table_owner: str,
+    grants: dict[str, tuple[str, ...]],
+) -> list[Statement]:
+    """One model table in one home: created, its new columns added, owned, granted, indexed."""
+    qualified = f"{home.schema}.{table.name}"
+    ident = _ident(home.schema, table.name)
+    statements = [
+        Statement(
+            owner,
+            f"create table {qualified}",
+            create_table_sql(home, table),
+            chk.relation_exists(qualified),
+        ),
+        Statement(
+            owner,
+            f"columns of {qualified} up to date with the model",
+            _add_missing_columns(table, home),
+            chk.columns_exist(qualified, [c.name for c in table.columns]),
+        ),
+        _stmt(
+            owner,
+            f"table {qualified} owned by {table_owner}",
+            "ALTER TABLE {t} OWNER TO {o}",
+            chk.owned_by("table", qualified, table_owner),
+            t=ident,
+            o=_ident(table_owner),
+        ),
+        _exact_grants(owner, "table", qualified, ident, grants),
+    ]
+    for columns in table.indexes:
+        index = table.index_name(columns)
+        statements.append(
+            Statement(
+                owner,
+                f"index {index} on {qualified} ({', '.join(columns)})",
+                create_index_sql(home.schema, table, columns),
+                chk.relation_exists(f"{home.schema}.{index}"),
+            )
+        )
+    return [_in(home, statement) for statement in statements]
+
+
+def _policy(
+    table: TenantTable, name: str, restrictive: bool, predicate: sql.Composable
+) -> Statement:
+    qualified = f"{MODEL_SCHEMA}.{table.name}"
+    ident, policy = _ident(MODEL_SCHEMA, table.name), _ident(name)
     create = sql.SQL(
         "CREATE POLICY {p} ON {t} AS {kind} FOR ALL TO {app} USING ({pred}) WITH CHECK ({pred})"
     ).format(
@@ -504,67 +622,177 @@ def _login_binding_predicate() -> sql.Composed:
     ).format(prefix=sql.Literal(TENANT_PREFIX), tenant=CURRENT_TENANT)
 
 
-def _pool_table(table: PoolTable) -> list[Statement]:
-    qualified = f"{POOL_SCHEMA}.{table.name}"
-    ident = _ident(POOL_SCHEMA, table.name)
-    statements = [
-        Statement(
-            SHARED,
-            f"create table {qualified}",
-            _create_table(table),
-            chk.relation_exists(qualified),
-        ),
-        _stmt(
-            SHARED,
-            f"table {qualified} owned by {OWNER_ROLE}",
-            "ALTER TABLE {t} OWNER TO {o}",
-            chk.owned_by("table", qualified, OWNER_ROLE),
-            t=ident,
-            o=_ident(OWNER_ROLE),
-        ),
+def _pool_policies(table: TenantTable) -> list[Statement]:
+    qualified = f"{MODEL_SCHEMA}.{table.name}"
+    return [
         _stmt(
             SHARED,
             f"enable and force row level security on {qualified}",
             "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY",
             chk.row_security_forced(qualified),
-            t=ident,
+            t=_ident(MODEL_SCHEMA, table.name),
         ),
         _policy(table, "tenant_isolation", False, _tenant_predicate()),
         _policy(table, "tenant_login_binding", True, _login_binding_predicate()),
-        # No TRUNCATE (it ignores RLS), REFERENCES or TRIGGER for the app.
-        _exact_grants(
-            SHARED, "table", qualified, ident, {APP_ROLE: ("DELETE", "INSERT", "SELECT", "UPDATE")}
-        ),
     ]
-    for columns in table.indexes:
-        index = table.index_name(columns)
-        statements.append(
+
+
+# --- the tenant's own copy of the model (bridge schema, silo database) -------------------
+
+
+def tenant_model_statements(
+    isolation: Isolation, tenant_id: str, tables: Sequence[TenantTable]
+) -> list[Statement]:
+    """The model's tables in a bridge tenant's schema or a silo tenant's database.
+
+    Bridge tables belong to ``tenancy_owner`` (the tenant can neither drop the
+    CHECK that pins its id nor alter the table) and the tenant role gets DML.
+    Silo tables belong to the tenant role, which owns the whole database anyway.
+    """
+    home = home_of(isolation, tenant_id)
+    role = tenant_role(tenant_id)
+    statements: list[Statement] = []
+    if isolation == "silo":
+        statements += [
+            _in(
+                home,
+                _stmt(
+                    tenant_id,
+                    f"create schema {MODEL_SCHEMA} in database {role}",
+                    "CREATE SCHEMA IF NOT EXISTS {s} AUTHORIZATION {r}",
+                    chk.schema_exists(MODEL_SCHEMA),
+                    s=_ident(MODEL_SCHEMA),
+                    r=_ident(role),
+                ),
+            ),
             _stmt(
+                tenant_id,
+                f"search_path of {role} in its database is {MODEL_SCHEMA} (as in bridge: unqualified names)",
+                "ALTER ROLE {r} IN DATABASE {d} SET search_path = {s}",
+                chk.role_database_setting(role, role, f"search_path={MODEL_SCHEMA}"),
+                r=_ident(role),
+                d=_ident(role),
+                s=_ident(MODEL_SCHEMA),
+            ),
+        ]
+    table_owner, grants = (role, {}) if isolation == "silo" else (OWNER_ROLE, {role: _DML})
+    for table in tables:
+        statements += _model_table(tenant_id, home, table, table_owner, grants)
+    return statements
+
+
+# --- the server marker ------------------------------------------------------------------
+
+
+def _marker_shared(server: str, isolation: Isolation, cell: str) -> list[Statement]:
+    schema = _ident(META_SCHEMA)
+    tables = {
+        "server": "one boolean PRIMARY KEY DEFAULT true CHECK (one), server text NOT NULL,"
+        " isolation text NOT NULL, cell text NOT NULL, model_version text NOT NULL,"
+        " model jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()",
+        "homes": "tenant_id text PRIMARY KEY, location text NOT NULL,"
+        " state text NOT NULL DEFAULT 'home' CHECK (state IN ('home', 'moved-out')),"
+        " since timestamptz NOT NULL DEFAULT now()",
+        # The mover's journal; see tenancy/tenant/journal.py.
+        "moves": "tenant_id text PRIMARY KEY, side text NOT NULL, peer_server text NOT NULL,"
+        " source_isolation text NOT NULL, target_isolation text NOT NULL, phase text NOT NULL,"
+        " started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL"
+        " DEFAULT now(), detail jsonb NOT NULL DEFAULT '{}'",
+    }
+    statements = [
+        # Owned by the admin that applies: no tenant or app role gets USAGE on it.
+        _stmt(
+            SHARED,
+            f"create schema {META_SCHEMA} (server marker, tenant homes, move journal)",
+            "CREATE SCHEMA {s}",
+            chk.schema_exists(META_SCHEMA),
+            s=schema,
+        )
+    ]
+    for name, columns in tables.items():
+        statements.append(
+            Statement(
                 SHARED,
-                f"index {index} on {qualified} ({', '.join(columns)})",
-                "CREATE INDEX {i} ON {t} ({c})",
-                chk.relation_exists(f"{POOL_SCHEMA}.{index}"),
-                i=_ident(index),
-                t=ident,
-                c=_columns(columns),
+                f"create table {META_SCHEMA}.{name}",
+                sql.Composed(
+                    [
+                        sql.SQL("CREATE TABLE "),
+                        _ident(META_SCHEMA, name),
+                        sql.SQL(" (" + columns + ")"),
+                    ]
+                ),
+                chk.relation_exists(f"{META_SCHEMA}.{name}"),
             )
         )
     return statements
 
 
+def _marker_server_row(
+    server: str, isolation: Isolation, cell: str, tables: Sequence[TenantTable]
+) -> Statement:
+    values = {
+        "server": sql.Literal(server),
+        "isolation": sql.Literal(isolation),
+        "cell": sql.Literal(cell),
+        "version": sql.Literal(model_version(tables)),
+        "model": sql.Literal(model_json(tables)),
+    }
+    return Statement(
+        SHARED,
+        f"marker: server {server} ({isolation}), model version {model_version(tables)}",
+        sql.SQL(
+            "INSERT INTO tenancy_meta.server (server, isolation, cell, model_version, model)"
+            " VALUES ({server}, {isolation}, {cell}, {version}, {model}::jsonb)"
+            " ON CONFLICT (one) DO UPDATE SET server = excluded.server,"
+            " isolation = excluded.isolation, cell = excluded.cell,"
+            " model_version = excluded.model_version, model = excluded.model, updated_at = now()"
+        ).format(**values),
+        sql.SQL(
+            "SELECT EXISTS (SELECT FROM tenancy_meta.server WHERE server = {server}"
+            " AND isolation = {isolation} AND cell = {cell} AND model_version = {version})"
+        ).format(**values),
+    )
+
+
+def _marker_home(isolation: Isolation, tenant_id: str) -> Statement:
+    home = home_of(isolation, tenant_id)
+    location = f"{home.database}/{home.schema}" if home.database else home.schema
+    # DO NOTHING: after a move the mover owns the row (state 'moved-out'); apply never resets it.
+    return _stmt(
+        tenant_id,
+        f"marker: home of {tenant_id} is {location}",
+        "INSERT INTO tenancy_meta.homes (tenant_id, location) VALUES ({t}, {loc})"
+        " ON CONFLICT (tenant_id) DO NOTHING",
+        chk.exists("SELECT FROM tenancy_meta.homes WHERE tenant_id = {t}", t=tenant_id),
+        t=sql.Literal(tenant_id),
+        loc=sql.Literal(location),
+    )
+
+
 # --- entry points -----------------------------------------------------------------------
+
+
+def tenant_statements(
+    isolation: Isolation, tenant: TenantDb, tables: Sequence[TenantTable] = DEFAULT_MODEL
+) -> list[Statement]:
+    """Everything one tenant owns on a server of ``isolation`` (what a move prepares)."""
+    per_tenant = {"silo": _silo_tenant, "bridge": _bridge_tenant, "pool": _pool_tenant}[isolation]
+    statements = per_tenant(tenant)
+    if isolation != "pool":
+        statements += tenant_model_statements(isolation, tenant.id, tables)
+    return [*statements, _marker_home(isolation, tenant.id)]
 
 
 def build_plan(
     server: str,
     isolation: Isolation,
     tenants: Sequence[TenantDb],
-    tables: Sequence[PoolTable] = DEFAULT_POOL_TABLES,
+    tables: Sequence[TenantTable] = DEFAULT_MODEL,
+    cell: str = "",
 ) -> SqlPlan:
-    """The plan for one server: shared statements first, then each tenant by id."""
+    """The plan for one server: shared statements first, then each tenant by id, then the marker."""
     ordered = sorted(tenants, key=lambda t: t.id)
-    per_tenant = {"silo": _silo_tenant, "bridge": _bridge_tenant, "pool": _pool_tenant}[isolation]
-    statements: list[Statement] = []
+    statements: list[Statement] = _marker_shared(server, isolation, cell)
     if isolation == "bridge":
         statements += _bridge_shared()
     elif isolation == "pool":
@@ -574,20 +802,25 @@ def build_plan(
         )
         statements += _pool_shared(tables, timeout)
     for tenant in ordered:
-        statements += per_tenant(tenant)
-    return SqlPlan(server, isolation, tuple(t.id for t in ordered), tuple(statements))
+        statements += tenant_statements(isolation, tenant, tables)
+    # Last: the recorded model version is the one every copy now has.
+    statements.append(_marker_server_row(server, isolation, cell, tables))
+    return SqlPlan(
+        server, isolation, tuple(t.id for t in ordered), tuple(statements), tuple(tables)
+    )
 
 
 def plan_for_server(
     server: str,
     isolation: Isolation,
     tenants: Sequence[PlacedTenant],
-    tables: Sequence[PoolTable] = DEFAULT_POOL_TABLES,
+    tables: Sequence[TenantTable] = DEFAULT_MODEL,
+    cell: str = "",
 ) -> SqlPlan:
     wrong = [t.id for t in tenants if t.isolation != isolation]
     if wrong:
         raise ValueError(f"tenants {wrong} are not {isolation} tenants")
-    return build_plan(server, isolation, [TenantDb.from_placed(t) for t in tenants], tables)
+    return build_plan(server, isolation, [TenantDb.from_placed(t) for t in tenants], tables, cell)
 
 
 def cell_servers(catalog: Catalog, cell: Cell) -> dict[str, tuple[Isolation, list[PlacedTenant]]]:

@@ -91,7 +91,10 @@ def _plans(args: argparse.Namespace) -> list[SqlPlan]:
                 f"stack {args.stack} has no server {args.shard!r}; its servers: {known}"
             )
         servers = {args.shard: servers[args.shard]}
-    return [plan_for_server(name, iso, tenants) for name, (iso, tenants) in servers.items()]
+    return [
+        plan_for_server(name, iso, tenants, cell=args.stack)
+        for name, (iso, tenants) in servers.items()
+    ]
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:

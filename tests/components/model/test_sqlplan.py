@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from components.model.catalog import TENANT_ID_PATTERN
 from components.model.cell import parse_stack_name
 from components.model.validation import parse_catalog
-from components.postgres.pooltables import (
-    DEFAULT_POOL_TABLES,
+from components.postgres.datamodel import (
+    DEFAULT_MODEL,
     Column,
-    PoolTable,
+    TenantTable,
     table_from_dict,
     table_to_dict,
 )
@@ -58,14 +58,16 @@ def test_tenant_names_only_appear_quoted(isolation: str) -> None:
 
 
 def test_identifiers_from_table_data_are_escaped() -> None:
-    table = PoolTable("odd", (Column("id", "uuid", "gen_random_uuid()"), Column('we"ird', "text")))
+    table = TenantTable(
+        "odd", (Column("id", "uuid", "gen_random_uuid()"), Column('we"ird', "text"))
+    )
     text = build_plan("srv", "pool", [TenantDb("acme")], [table]).render()
     assert '"we""ird" text NOT NULL' in text
 
 
 def test_pool_plan_secures_every_table() -> None:
     text = _plan("pool", "acme").render()
-    for table in DEFAULT_POOL_TABLES:
+    for table in DEFAULT_MODEL:
         qualified = f'"app"."{table.name}"'
         assert (
             f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;" in text
@@ -97,7 +99,8 @@ def test_shared_statements_come_first_then_tenants_by_id(isolation: str) -> None
     tenants_in_order = list(dict.fromkeys(o for o in owners if o != SHARED))
     assert tenants_in_order == ["alpha", "mike", "zulu"]
     first_tenant = owners.index("alpha")
-    assert SHARED not in owners[first_tenant:]
+    # ... and last, the marker recording the model version every copy now has.
+    assert SHARED not in owners[first_tenant:-1] and owners[-1] == SHARED
 
 
 def test_silo_creates_the_role_before_its_database_outside_a_transaction() -> None:
@@ -108,7 +111,8 @@ def test_silo_creates_the_role_before_its_database_outside_a_transaction() -> No
         "create database tenant_acme"
     )
     assert create_db.transactional is False
-    assert statements[-1].database == "tenant_acme"
+    revoke = statements[summaries.index("revoke CREATE on schema public from PUBLIC")]
+    assert revoke.database == "tenant_acme"
 
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
@@ -146,15 +150,13 @@ def test_tenant_names_round_trip() -> None:
 
 def test_pool_keys_must_lead_with_tenant_id() -> None:
     with pytest.raises(ValueError, match="must lead with tenant_id"):
-        PoolTable("t", (Column("id", "uuid"),), indexes=(("created_at",),))
+        TenantTable("t", (Column("id", "uuid"),), indexes=(("created_at",),))
     with pytest.raises(ValueError, match="planner adds it"):
-        PoolTable("t", (Column("tenant_id", "text"),))
+        TenantTable("t", (Column("tenant_id", "text"),))
 
 
 def test_pool_tables_survive_pulumi_input_form() -> None:
-    assert (
-        tuple(table_from_dict(table_to_dict(t)) for t in DEFAULT_POOL_TABLES) == DEFAULT_POOL_TABLES
-    )
+    assert tuple(table_from_dict(table_to_dict(t)) for t in DEFAULT_MODEL) == DEFAULT_MODEL
 
 
 def test_cell_servers_of_the_example_catalog() -> None:
