@@ -5,7 +5,7 @@ sets ``handler`` on them; ``tenancy/cli.py`` turns what a handler returns or
 raises into the exit code.
 """
 
-from tenancy.commands import check, cost, db, diff, docs, plan, policyconfig
+from tenancy.commands import check, cost, db, diff, docs, plan, policyconfig, tenant
 
 COMMANDS = (
     plan,  # tenancy plan, tenancy schema
@@ -15,4 +15,5 @@ COMMANDS = (
     policyconfig,  # tenancy policy-config
     docs,  # tenancy docs
     cost,  # tenancy cost
+    tenant,  # tenancy tenant move|restore
 )

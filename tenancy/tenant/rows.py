@@ -1,0 +1,180 @@
+"""One tenant's rows: checksums, a frozen copy between homes, removal.
+
+In the pool the admin sees no rows (FORCE ROW LEVEL SECURITY, no policy for
+it), so every pool access here runs as ``tenancy_app`` with the tenant set
+transaction-locally -- the same path the application takes, so the policy's
+WITH CHECK guards every row written into the pool. Bridge and silo homes
+belong to one tenant; the admin reads and writes them directly (their CHECK
+still pins tenant_id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from components.postgres.datamodel import TENANT_COLUMN, TenantHome, TenantTable, parents_first
+from components.postgres.sqlplan import APP_ROLE, SETTING
+
+Checksums = dict[str, tuple[int, str]]  # table -> (row count, order-independent checksum)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where to find the tenant's tables: a home, or a move's staging schema of it."""
+
+    home: TenantHome
+    schema: str
+
+    def table(self, table: TenantTable) -> sql.Identifier:
+        return sql.Identifier(self.schema, table.name)
+
+
+@contextmanager
+def tenant_transaction(
+    conn: psycopg.Connection, place: Place, tenant_id: str
+) -> Iterator[psycopg.Connection]:
+    """A transaction in which ``place``'s rows of ``tenant_id`` are visible and writable."""
+    with conn.transaction():
+        if place.home.rls and place.schema == place.home.schema:
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
+            conn.execute("SELECT set_config(%s, %s, true)", [SETTING, tenant_id])
+        yield conn
+
+
+def _row_hash(table: TenantTable) -> sql.Composed:
+    # md5 of the row's text, first 60 bits as a bigint, summed: equal multisets of rows
+    # give equal sums whatever the physical order (sum is numeric, so it cannot overflow).
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+    return sql.SQL("('x' || left(md5(ROW({})::text), 15))::bit(60)::bigint").format(columns)
+
+
+def checksums(
+    conn: psycopg.Connection, place: Place, tenant_id: str, tables: Sequence[TenantTable]
+) -> Checksums:
+    result: Checksums = {}
+    with tenant_transaction(conn, place, tenant_id):
+        for table in tables:
+            row = conn.execute(
+                sql.SQL("SELECT count(*), coalesce(sum({}), 0)::text FROM {} WHERE {} = {}").format(
+                    _row_hash(table),
+                    place.table(table),
+                    sql.Identifier(TENANT_COLUMN),
+                    sql.Literal(tenant_id),
+                )
+            ).fetchone()
+            assert row is not None
+            result[table.name] = (int(row[0]), str(row[1]))
+    return result
+
+
+def row_count(
+    conn: psycopg.Connection, place: Place, tenant_id: str, tables: Sequence[TenantTable]
+) -> int:
+    return sum(count for count, _ in checksums(conn, place, tenant_id, tables).values())
+
+
+def delete_rows(
+    conn: psycopg.Connection, place: Place, tenant_id: str, tables: Sequence[TenantTable]
+) -> None:
+    """Remove the tenant's rows, children first (in the caller's transaction if any)."""
+    with tenant_transaction(conn, place, tenant_id):
+        _delete(conn, place, tenant_id, tables)
+
+
+def _delete(
+    conn: psycopg.Connection, place: Place, tenant_id: str, tables: Sequence[TenantTable]
+) -> None:
+    for table in reversed(parents_first(tables)):
+        conn.execute(
+            sql.SQL("DELETE FROM {} WHERE {} = {}").format(
+                place.table(table), sql.Identifier(TENANT_COLUMN), sql.Literal(tenant_id)
+            )
+        )
+
+
+def copy_rows(
+    source: psycopg.Connection,
+    source_place: Place,
+    target: psycopg.Connection,
+    target_place: Place,
+    tenant_id: str,
+    tables: Sequence[TenantTable],
+    replace: bool = False,
+) -> int:
+    """Copy the tenant's rows in one target transaction (all or nothing); returns the count.
+
+    The source is read in one REPEATABLE READ snapshot. Each table streams with
+    COPY into a temporary table, then one INSERT ... SELECT moves it into place:
+    COPY FROM itself is refused on RLS tables, and the INSERT runs as the app
+    role so the pool policy checks every row. ``replace`` first deletes the
+    tenant's rows at the target in the same transaction (restore, rollback).
+    """
+    copied = 0
+    ordered = parents_first(tables)
+    source.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        _enter_place(source, source_place, tenant_id)
+        with target.transaction():
+            for table in ordered:
+                copied += _stage_table(source, source_place, target, table, tenant_id)
+            _enter_place(target, target_place, tenant_id)
+            if replace:
+                _delete(target, target_place, tenant_id, ordered)
+            for table in ordered:
+                columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+                target.execute(
+                    sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                        target_place.table(table), columns, columns, _stage_name(table)
+                    )
+                )
+            target.execute("RESET ROLE")
+    finally:
+        source.execute("ROLLBACK")
+    return copied
+
+
+def _enter_place(conn: psycopg.Connection, place: Place, tenant_id: str) -> None:
+    if place.home.rls and place.schema == place.home.schema:
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
+        conn.execute("SELECT set_config(%s, %s, true)", [SETTING, tenant_id])
+
+
+def _stage_name(table: TenantTable) -> sql.Identifier:
+    return sql.Identifier(f"tenancy_copy_{table.name}")
+
+
+def _stage_table(
+    source: psycopg.Connection,
+    source_place: Place,
+    target: psycopg.Connection,
+    table: TenantTable,
+    tenant_id: str,
+) -> int:
+    """COPY the tenant's rows of ``table`` into a temporary table of the target transaction."""
+    stage = _stage_name(table)
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+    typed = [sql.SQL("{} text").format(sql.Identifier(TENANT_COLUMN))]
+    typed += [
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in table.columns
+    ]
+    target.execute(
+        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, sql.SQL(", ").join(typed))
+    )
+    target.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(stage, sql.Identifier(APP_ROLE)))
+    out = sql.SQL("COPY (SELECT {} FROM {} WHERE {} = {}) TO STDOUT (FORMAT binary)").format(
+        columns,
+        source_place.table(table),
+        sql.Identifier(TENANT_COLUMN),
+        sql.Literal(tenant_id),
+    )
+    into = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(stage, columns)
+    with source.cursor().copy(out) as reader, target.cursor().copy(into) as writer:
+        for chunk in reader:
+            writer.write(chunk)
+    count = target.execute(sql.SQL("SELECT count(*) FROM {}").format(stage)).fetchone()
+    return int(count[0]) if count else 0
