@@ -282,7 +282,7 @@ class _Move:
         with self.target.session(self.tgt_home.database) as conn, conn.transaction():
             if staging.schema != final.schema:
                 present = conn.execute(
-                    "SELECT FROM pg_namespace WHERE nspname = %s", [staging.schema]
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", [staging.schema]
                 ).fetchone()
                 if present:  # a rerun of a switch that died after this transaction skips it
                     for table in reversed(parents_first(self.tables)):
@@ -299,7 +299,7 @@ class _Move:
                 for index, fk in enumerate(table.foreign_keys):
                     name = fk.constraint_name(table.name)
                     exists = conn.execute(
-                        "SELECT FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s",
+                        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s",
                         [f"{final.schema}.{table.name}", name],
                     ).fetchone()
                     if not exists:
@@ -590,7 +590,7 @@ def _require_free_staging(move: _Move) -> None:
     try:
         with move.target.session(move.tgt_home.database) as conn:
             taken = conn.execute(
-                "SELECT FROM pg_namespace WHERE nspname = %s", [staging.schema]
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", [staging.schema]
             ).fetchone()
     except psycopg.OperationalError:
         return  # the silo database does not exist yet: prepare creates it

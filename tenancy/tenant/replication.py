@@ -82,7 +82,7 @@ def create_publication(
     which PostgreSQL 15 reserves for superusers (no managed cloud grants it).
     """
     name = sql.Identifier(move_name(tenant_id))
-    exists = conn.execute("SELECT FROM pg_publication WHERE pubname = %s", [move_name(tenant_id)])
+    exists = conn.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", [move_name(tenant_id)])
     if exists.fetchone():
         return
     items = []
@@ -104,7 +104,7 @@ def create_subscription(subscription_dsn: str, source_dsn: str, tenant_id: str) 
     """Subscribe (initial copy + streaming); the slot is created on the source by this."""
     name = move_name(tenant_id)
     with open_admin(subscription_dsn) as conn:
-        if conn.execute("SELECT FROM pg_subscription WHERE subname = %s", [name]).fetchone():
+        if conn.execute("SELECT 1 FROM pg_subscription WHERE subname = %s", [name]).fetchone():
             return
         conn.execute(
             sql.SQL(
@@ -173,7 +173,7 @@ def drop_subscription(subscription_dsn: str, tenant_id: str) -> None:
     """Drop the subscription and, through it, the slot on the source (idempotent)."""
     name = move_name(tenant_id)
     with open_admin(subscription_dsn) as conn:
-        if not conn.execute("SELECT FROM pg_subscription WHERE subname = %s", [name]).fetchone():
+        if not conn.execute("SELECT 1 FROM pg_subscription WHERE subname = %s", [name]).fetchone():
             return
         conn.execute(sql.SQL("DROP SUBSCRIPTION {}").format(sql.Identifier(name)))
 
@@ -231,7 +231,7 @@ def grant_copy_policy(
     name = move_name(tenant_id)
     for table in tables:
         present = conn.execute(
-            "SELECT FROM pg_policy WHERE polrelid = to_regclass(%s) AND polname = %s",
+            "SELECT 1 FROM pg_policy WHERE polrelid = to_regclass(%s) AND polname = %s",
             [f"{place.schema}.{table.name}", name],
         ).fetchone()
         if present:
