@@ -30,6 +30,13 @@ from tenancy.tenant.site import open_admin
 from tests.support.pgserver import PgServer
 
 STACK = "dev-aws-eu-west-1"
+# Logical replication, plus quicker worker restarts and feedback so the suite stays fast
+# (production keeps the defaults; a move then takes a few seconds longer).
+LOGICAL = {
+    "wal_level": "logical",
+    "wal_retrieve_retry_interval": "200ms",
+    "wal_receiver_status_interval": "1s",
+}
 ADMIN = "admin"
 REPO = Path(__file__).resolve().parents[3]
 
@@ -100,20 +107,22 @@ def _qualified(isolation: str, tenant_id: str, table: str) -> str:
 
 def seed(site_dsn: str, isolation: str, tenant_id: str, documents: int = 20) -> None:
     """Rows written the way the app writes them: as the tenant's own login."""
-    with psycopg.connect(tenant_dsn(site_dsn, isolation, tenant_id)) as conn:
-        with tenant_session(conn, tenant_id):
-            docs = _qualified(isolation, tenant_id, "documents")
-            comments = _qualified(isolation, tenant_id, "comments")
-            for i in range(documents):
-                doc = conn.execute(
-                    f"INSERT INTO {docs} (tenant_id, title, body) VALUES (%s, %s, %s) RETURNING id",
-                    [tenant_id, f"doc {i}", "x" * (i % 7)],
-                ).fetchone()
-                conn.execute(
-                    f"INSERT INTO {comments} (tenant_id, document_id, author, body)"
-                    " VALUES (%s, %s, 'a', 'c')",
-                    [tenant_id, doc[0]],  # type: ignore[index]
-                )
+    docs = _qualified(isolation, tenant_id, "documents")
+    comments = _qualified(isolation, tenant_id, "comments")
+    with (
+        psycopg.connect(tenant_dsn(site_dsn, isolation, tenant_id)) as conn,
+        tenant_session(conn, tenant_id),
+    ):
+        for i in range(documents):
+            doc = conn.execute(
+                f"INSERT INTO {docs} (tenant_id, title, body) VALUES (%s, %s, %s) RETURNING id",
+                [tenant_id, f"doc {i}", "x" * (i % 7)],
+            ).fetchone()
+            conn.execute(
+                f"INSERT INTO {comments} (tenant_id, document_id, author, body)"
+                " VALUES (%s, %s, 'a', 'c')",
+                [tenant_id, doc[0]],  # type: ignore[index]
+            )
 
 
 def tenant_sums(site_dsn: str, isolation: str, tenant_id: str) -> dict[str, tuple[int, str]]:
@@ -235,3 +244,16 @@ def cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``tenancy`` in this process (no interpreter start-up); same result shape as ``cli``."""
+    import contextlib
+    import io
+
+    from tenancy.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return subprocess.CompletedProcess(list(argv), code, out.getvalue(), err.getvalue())

@@ -19,10 +19,10 @@ from psycopg import errors
 
 from tests.support.pgserver import PgServer, start_server
 from tests.tenancy.tenant.movekit import (
+    LOGICAL,
     STACK,
     Writer,
     add_admin,
-    admin_dsn,
     cli,
     doc_ids,
     lay_out,
@@ -70,8 +70,8 @@ class Cells:
 
 @pytest.fixture(scope="module")
 def cells(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cells]:
-    a = start_server({"wal_level": "logical"})
-    b = start_server({"wal_level": "logical"})
+    a = start_server(LOGICAL)
+    b = start_server(LOGICAL)
     try:
         for server in (a, b):
             add_admin(server)
@@ -154,9 +154,11 @@ def test_pool_to_bridge_with_writers(cells: Cells, tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] > 0  # type: ignore[index]
         with pytest.raises(errors.CheckViolation):
             conn.execute("INSERT INTO documents (tenant_id, title) VALUES ('nbr', 'forged')")
-    with psycopg.connect(tenant_dsn(cells.bridge, "bridge", "nbr")) as conn:
-        with pytest.raises(errors.InsufficientPrivilege):
-            conn.execute("SELECT * FROM tenant_pob.documents")
+    with (
+        psycopg.connect(tenant_dsn(cells.bridge, "bridge", "nbr")) as conn,
+        pytest.raises(errors.InsufficientPrivilege),
+    ):
+        conn.execute("SELECT * FROM tenant_pob.documents")
     # The old home is frozen: the tenant can no longer log in there.
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(tenant_dsn(cells.pool, "pool", "pob")).close()
@@ -184,9 +186,11 @@ def test_pool_to_silo_with_writers(cells: Cells, tmp_path: Path) -> None:
         cells, "pos", (cells.pool, "pool"), (cells.silo_pos, "silo"),
         cells.sub(cells.b, "tenant_pos"), tmp_path,
     )  # fmt: skip
-    with psycopg.connect(tenant_dsn(cells.silo_pos, "silo", "pos")) as conn:
-        with pytest.raises(errors.CheckViolation):
-            conn.execute("INSERT INTO documents (tenant_id, title) VALUES ('npo', 'forged')")
+    with (
+        psycopg.connect(tenant_dsn(cells.silo_pos, "silo", "pos")) as conn,
+        pytest.raises(errors.CheckViolation),
+    ):
+        conn.execute("INSERT INTO documents (tenant_id, title) VALUES ('npo', 'forged')")
 
 
 def test_silo_to_pool_with_writers(cells: Cells, tmp_path: Path) -> None:
