@@ -45,6 +45,7 @@ bench: venv postgres
 	$(PY) benchmarks/bench_cost.py
 	$(PY) benchmarks/rls_bench.py
 	$(PY) benchmarks/bench_pooler.py
+	$(PY) benchmarks/bench_move.py
 
 schema: venv
 	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json
