@@ -104,9 +104,14 @@ def _move(args: argparse.Namespace, catalog: Any) -> int:
 def _restore(args: argparse.Namespace, catalog: Any) -> int:
     from tenancy.tenant.restore import RestoreRequest, run_restore
 
-    report = run_restore(
-        RestoreRequest(args.tenant, args.stack, catalog, args.from_dsn, args.to_dsn), _say
-    )
+    try:
+        report = run_restore(
+            RestoreRequest(args.tenant, args.stack, catalog, args.from_dsn, args.to_dsn), _say
+        )
+    except (psycopg.Error, TimeoutError) as error:
+        # The copy is one transaction: it rolled back, the tenant's rows are as they were.
+        print(f"tenancy tenant: restore stopped, nothing changed: {error}".strip(), file=sys.stderr)
+        return EXIT_FINDINGS
     _write_report(args.report, report)
     return EXIT_OK
 

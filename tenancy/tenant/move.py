@@ -16,6 +16,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from components.postgres.apply import _run as run_statement
 from components.postgres.datamodel import TenantHome, TenantTable, parents_first, tenant_role
 from components.postgres.sqlplan import (
     APP_ROLE,
+    OWNER_ROLE,
     TenantDb,
     create_index_sql,
     create_table_sql,
@@ -35,6 +37,13 @@ from components.postgres.sqlplan import (
 )
 from tenancy.tenant import journal, replication
 from tenancy.tenant.errors import MoveInputError, VerificationFailed
+from tenancy.tenant.freeze import (
+    drop_pool_triggers,
+    freeze_tenant,
+    join,
+    set_login,
+    unfreeze_tenant,
+)
 from tenancy.tenant.rows import Checksums, Place, checksums, copy_rows, delete_rows, row_count
 from tenancy.tenant.site import Site, open_admin, read_site
 
@@ -97,6 +106,7 @@ class _Move:
     say: Say
     report: MoveReport
     tables: tuple[TenantTable, ...] = ()
+    frozen_at: float | None = None
 
     @property
     def tid(self) -> str:
@@ -153,6 +163,9 @@ class _Move:
         if os.environ.get(CRASH_ENV) == phase:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    def _pool_tables(self, site: Site) -> tuple[TenantTable, ...]:
+        return self.tables if site.isolation == "pool" else ()
+
     # --- prepare ------------------------------------------------------------------------
 
     def prepare(self) -> None:
@@ -166,12 +179,14 @@ class _Move:
                     with self.target.session(db) as other:
                         run_statement(other, statement)
             # Until the switch the tenant must not reach its half-filled new home.
-            _set_login(conn, self.tid, False)
+            set_login(conn, self.tid, False)
             if self.target.isolation == "pool":
-                _join(conn, APP_ROLE)
+                join(conn, APP_ROLE)
+                # Rolling back into the pool: its freeze triggers guarded the stale rows.
+                drop_pool_triggers(conn, self.tid, self.tables)
         if self.source.isolation == "pool":
             with self.source.session() as conn:
-                _join(conn, APP_ROLE)
+                join(conn, APP_ROLE)
         if self.streaming:
             self._prepare_streaming()
 
@@ -185,16 +200,35 @@ class _Move:
                         sql.SQL("DROP TABLE IF EXISTS {}").format(self.tgt_place.table(table))
                     )
             else:
+                # Owned like the final tables will be: ALTER TABLE ... OWNER needs CREATE here.
+                owner = tenant_role(self.tid) if self.target.isolation == "silo" else OWNER_ROLE
                 conn.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(staging.schema))
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                        sql.Identifier(staging.schema), sql.Identifier(owner)
+                    )
                 )
             for table in self.tables:
                 conn.execute(create_table_sql(self.tgt_home, table, staging.schema, False))
-                for columns in table.indexes:
-                    conn.execute(create_index_sql(staging.schema, table, columns))
+                self._own_like_final(conn, table)
         with self.source.session(self.src_home.database) as conn:
             replication.grant_copy_policy(conn, self.src_place, self.tid, self.tables)
             replication.create_publication(conn, self.src_place, self.tid, self.tables)
+
+    def _own_like_final(self, conn: psycopg.Connection, table: TenantTable) -> None:
+        """Owner and grants of the final table already at prepare: the switch stays short."""
+        role = tenant_role(self.tid)
+        staged = self.staging.table(table)
+        if self.target.isolation == "silo":
+            conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(staged, sql.Identifier(role)))
+            return
+        conn.execute(
+            sql.SQL("ALTER TABLE {} OWNER TO {}").format(staged, sql.Identifier(OWNER_ROLE))
+        )
+        conn.execute(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+                staged, sql.Identifier(role)
+            )
+        )
 
     # --- copy, freeze, verify ---------------------------------------------------------------
 
@@ -203,14 +237,23 @@ class _Move:
         source_conninfo = self.source.dsn_for(self.src_home.database)
         replication.create_subscription(self.sub_dsn, source_conninfo, self.tid)
         replication.wait_for_initial_copy(self.sub_dsn, self.tid, COPY_TIMEOUT_S)
+
+    def catch_up(self) -> None:
+        # Secondary indexes after the initial copy (cheaper than maintaining them row by
+        # row); the primary key existed from the start: the apply worker finds rows by it.
+        with self.target.session(self.tgt_home.database) as conn:
+            for table in self.tables:
+                for columns in table.indexes:
+                    conn.execute(create_index_sql(self.staging.schema, table, columns))
         with self.source.session(self.src_home.database) as conn:
             lsn = replication.source_lsn(conn)
             replication.wait_for_lsn(conn, self.sub_dsn, self.tid, lsn, LAG_TIMEOUT_S)
 
     def freeze(self) -> None:
         self.enter("freeze")
+        self.frozen_at = time.monotonic()
         with self.source.session() as conn:
-            freeze_tenant(conn, self.tid)
+            freeze_tenant(conn, self.tid, self._pool_tables(self.source))
         if self.streaming:
             with self.source.session(self.src_home.database) as conn:
                 lsn = replication.source_lsn(conn)
@@ -239,15 +282,17 @@ class _Move:
         with (
             self.source.session(self.src_home.database) as src,
             self.target.session(self.tgt_home.database) as tgt,
+            ThreadPoolExecutor(max_workers=1) as pool,
         ):
-            expected = checksums(src, self.src_place, self.tid, self.tables)
-            while True:
-                got = checksums(tgt, where, self.tid, self.tables)
-                if got == expected:
-                    break
+            # The two servers hash at the same time: this runs while the tenant is frozen.
+            source_sums = pool.submit(checksums, src, self.src_place, self.tid, self.tables)
+            got = checksums(tgt, where, self.tid, self.tables)
+            expected = source_sums.result()
+            while got != expected:
                 if time.monotonic() > deadline:
                     raise VerificationFailed(_mismatch(expected, got))
                 time.sleep(0.2)
+                got = checksums(tgt, where, self.tid, self.tables)
         self.report.checksums = expected
         self.report.rows = sum(count for count, _ in expected.values())
 
@@ -258,7 +303,13 @@ class _Move:
         if self.streaming:
             replication.drop_subscription(self.sub_dsn, self.tid)
             self._move_staging_into_place()
-        with self.target.session() as conn:
+        else:
+            with self.target.session() as conn:
+                set_login(conn, self.tid, True)
+        # The tenant can write again, at its new home: the freeze window ends here.
+        if self.frozen_at is not None:
+            self.report.freeze_window_s = time.monotonic() - self.frozen_at
+        with self.target.session() as conn:  # converge on the plan (owner, grants, limits)
             for statement in tenant_statements(self.target.isolation, self.tenant, self.tables):
                 if statement.database is None:
                     run_statement(conn, statement)
@@ -294,6 +345,8 @@ class _Move:
                             )
                         )
                     conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(staging.schema)))
+            # In the same transaction as the rename: the tenant may log in once its tables are there.
+            set_login(conn, self.tid, True)
             # NOT VALID keeps the switch short; VALIDATE runs after the tenant is back.
             for table in self.tables:
                 for index, fk in enumerate(table.foreign_keys):
@@ -344,7 +397,7 @@ class _Move:
                 if not self.request.rollback:
                     delete_rows(conn, self.tgt_place, self.tid, self.tables)
         with self.source.session() as conn:
-            _set_login(conn, self.tid, True)
+            unfreeze_tenant(conn, self.tid, self._pool_tables(self.source))
         with self.target.session() as conn:
             journal.delete(conn, self.tid)
 
@@ -364,38 +417,6 @@ class _Move:
             for statement in tenant_statements(self.target.isolation, self.tenant, self.tables):
                 with self.target.session(statement.database) as other:
                     run_statement(other, statement)
-
-
-def freeze_tenant(conn: psycopg.Connection, tenant_id: str, timeout_s: float = 30) -> None:
-    """Block the tenant's writes: its login role NOLOGIN, then end its sessions."""
-    role = tenant_role(tenant_id)
-    _set_login(conn, tenant_id, False)
-    _join(conn, role)  # a non-superuser may only signal backends of roles it belongs to
-    deadline = time.monotonic() + timeout_s
-    while True:
-        left = conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = %s",
-            [role],
-        ).fetchone()
-        if not left or left[0] == 0:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"sessions of {role} still running after {timeout_s} s")
-        time.sleep(0.05)
-
-
-def _set_login(conn: psycopg.Connection, tenant_id: str, login: bool) -> None:
-    conn.execute(
-        sql.SQL("ALTER ROLE {} WITH {}").format(
-            sql.Identifier(tenant_role(tenant_id)), sql.SQL("LOGIN" if login else "NOLOGIN")
-        )
-    )
-
-
-def _join(conn: psycopg.Connection, role: str) -> None:
-    row = conn.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [role]).fetchone()
-    if not (row and row[0]):
-        conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)))
 
 
 def _mismatch(expected: Checksums, got: Checksums) -> str:
@@ -434,9 +455,8 @@ def run_move(request: MoveRequest, say: Say) -> MoveReport:
     if entry is not None and entry.phase in journal.RESUMABLE:
         say(f"resuming the move of {tenant.id} from phase {entry.phase}")
         if entry.phase == "switching":
-            freeze_at = time.monotonic()
+            move.frozen_at = time.monotonic()
             move.switch()
-            report.freeze_window_s = time.monotonic() - freeze_at
         move.cleanup()
         return _finish(move, started, "moved (resumed)")
     if entry is not None:
@@ -469,11 +489,11 @@ def _phases(move: _Move, started: float) -> MoveReport:
     if move.streaming:
         move.copy_streaming()
         lap("copy")
-        frozen_at = time.monotonic()
+        move.catch_up()
+        lap("catch_up")
         move.freeze()
         lap("freeze")
     else:
-        frozen_at = time.monotonic()
         move.freeze()
         lap("freeze")
         move.copy_frozen()
@@ -482,7 +502,6 @@ def _phases(move: _Move, started: float) -> MoveReport:
     lap("verify")
     move.switch()
     lap("switch")
-    move.report.freeze_window_s = time.monotonic() - frozen_at
     move.cleanup()
     lap("cleanup")
     return _finish(move, started, "moved and verified")
@@ -614,7 +633,7 @@ def _rows_at_target(move: _Move) -> int:
             if not present:
                 return 0
             if move.tgt_home.rls:
-                _join(conn, APP_ROLE)
+                join(conn, APP_ROLE)
             return row_count(conn, move.tgt_place, move.tid, present)
     except psycopg.OperationalError:
         return 0  # no silo database yet
@@ -647,9 +666,11 @@ def purge_source(request: MoveRequest, say: Say) -> int:
     place = Place(home, home.schema)
     with source.session(home.database) as conn:
         if home.rls:
-            _join(conn, APP_ROLE)
+            join(conn, APP_ROLE)
         count = row_count(conn, place, tenant.id, source.model)
         delete_rows(conn, place, tenant.id, source.model)
+        if home.rls:  # nothing left to guard
+            drop_pool_triggers(conn, tenant.id, source.model)
     say(f"purged {count} rows of {tenant.id} from {source.where}")
     return count
 

@@ -19,7 +19,8 @@ from typing import Any
 from components.model.catalog import Catalog
 from components.postgres.sqlplan import APP_ROLE
 from tenancy.tenant.errors import MoveInputError, VerificationFailed
-from tenancy.tenant.move import Say, _join, _mismatch, _set_login, freeze_tenant
+from tenancy.tenant.freeze import freeze_tenant, join, unfreeze_tenant
+from tenancy.tenant.move import Say, _mismatch
 from tenancy.tenant.rows import Place, checksums, copy_rows
 from tenancy.tenant.site import read_site
 
@@ -63,9 +64,9 @@ def run_restore(request: RestoreRequest, say: Say) -> dict[str, Any]:
     for site in (clone, live):
         if home.rls:
             with site.session() as conn:
-                _join(conn, APP_ROLE)
+                join(conn, APP_ROLE)
     with live.session() as conn:
-        freeze_tenant(conn, tid)
+        freeze_tenant(conn, tid, live.model if home.rls else ())
         frozen_at = time.monotonic()
     try:
         with clone.session(home.database) as src, live.session(home.database) as dst:
@@ -74,7 +75,7 @@ def run_restore(request: RestoreRequest, say: Say) -> dict[str, Any]:
             got = checksums(dst, place, tid, live.model)
     finally:
         with live.session() as conn:
-            _set_login(conn, tid, True)
+            unfreeze_tenant(conn, tid, live.model if home.rls else ())
     if got != expected:
         raise VerificationFailed(_mismatch(expected, got))
     say(f"restored {rows} rows of {tid} on {live.where} from the clone; verified")

@@ -181,6 +181,7 @@ class Writer:
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     pause_s: float = 0.005
+    user: str | None = None  # log in as this role instead of the tenant's (pool: shared login)
 
     def start(self, existing: set[str]) -> Writer:
         self.committed = set(existing)
@@ -199,7 +200,10 @@ class Writer:
         docs = _qualified(self.isolation, self.tenant_id, "documents")
         while not self.stop.is_set():
             try:
-                with psycopg.connect(tenant_dsn(self.dsn, self.isolation, self.tenant_id)) as conn:
+                dsn = tenant_dsn(self.dsn, self.isolation, self.tenant_id)
+                if self.user:
+                    dsn = make_conninfo(self.dsn, user=self.user)
+                with psycopg.connect(dsn) as conn:
                     while not self.stop.is_set():
                         self._one(conn, rng, docs)
                         self.stop.wait(self.pause_s)

@@ -17,6 +17,11 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from components.postgres.datamodel import DEFAULT_MODEL, home_of
+from components.postgres.session import tenant_session
+from components.postgres.sqlplan import create_table_sql
+from tenancy.tenant import replication
+from tenancy.tenant.rows import Place
 from tests.support.pgserver import PgServer, start_server
 from tests.tenancy.tenant.movekit import (
     LOGICAL,
@@ -48,6 +53,7 @@ TIERS = {
     "nbr": "standard",  # bridge neighbour at the target
     "dup": "standard",  # rows on both sides
     "gone": "free",  # suspended
+    "emc": "standard",  # the silent-empty-copy pitfall
     **{tid: "standard" for tid in CRASHERS},
 }
 
@@ -75,7 +81,7 @@ def cells(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cells]:
     try:
         for server in (a, b):
             add_admin(server)
-        pool_tenants = ["pob", "pos", "rbk", "npo", "dup", "gone", *CRASHERS]
+        pool_tenants = ["pob", "pos", "rbk", "npo", "dup", "gone", "emc", *CRASHERS]
         pool = lay_out(a, "pooldb", "free-01", "pool", pool_tenants)
         bridge = lay_out(b, "bridgedb", "standard-01", "bridge", ["brs", "nbr", "dup"])
         silo_brs = lay_out(a, "silo_brs", "brs", "silo", ["brs"])
@@ -104,7 +110,13 @@ def _move(cells: Cells, tid: str, source: str, target: str, sub: str, *extra: st
 
 
 def _moved_with_writers(
-    cells: Cells, tid: str, src: tuple[str, str], tgt: tuple[str, str], sub: str, tmp: Path
+    cells: Cells,
+    tid: str,
+    src: tuple[str, str],
+    tgt: tuple[str, str],
+    sub: str,
+    tmp: Path,
+    login: str | None = None,
 ) -> dict[str, object]:
     """Move ``tid`` while it and pool neighbour npo write; assert the common guarantees."""
     (src_dsn, src_iso), (tgt_dsn, tgt_iso) = src, tgt
@@ -113,7 +125,7 @@ def _moved_with_writers(
         "bridge": ("nbr",) if tgt_iso == "bridge" else (),
     }.get(tgt_iso, ())
     before = {n: tenant_sums(tgt_dsn, tgt_iso, n) for n in neighbours_at_target if n != "npo"}
-    mover = Writer(src_dsn, src_iso, tid).start(doc_ids(src_dsn, src_iso, tid))
+    mover = Writer(src_dsn, src_iso, tid, user=login).start(doc_ids(src_dsn, src_iso, tid))
     neighbour = Writer(cells.pool, "pool", "npo").start(doc_ids(cells.pool, "pool", "npo"))
     report = tmp / f"{tid}.json"
     result = _move(cells, tid, src_dsn, tgt_dsn, sub, "--report", str(report))
@@ -144,9 +156,10 @@ def _moved_with_writers(
 
 
 def test_pool_to_bridge_with_writers(cells: Cells, tmp_path: Path) -> None:
+    # The writer uses the pool's shared service login: the freeze triggers must stop it.
     data = _moved_with_writers(
         cells, "pob", (cells.pool, "pool"), (cells.bridge, "bridge"),
-        cells.sub(cells.b, "bridgedb"), tmp_path,
+        cells.sub(cells.b, "bridgedb"), tmp_path, login="tenancy_app_login",
     )  # fmt: skip
     assert data["connection"]["schema"] == "tenant_pob"
     # At its new home the tenant reads its rows unqualified; its neighbour cannot.
@@ -159,9 +172,17 @@ def test_pool_to_bridge_with_writers(cells: Cells, tmp_path: Path) -> None:
         pytest.raises(errors.InsufficientPrivilege),
     ):
         conn.execute("SELECT * FROM tenant_pob.documents")
-    # The old home is frozen: the tenant can no longer log in there.
+    # The old home is frozen: the tenant can no longer log in there, and the shared
+    # login cannot write its stale rows (nor insert new ones) until the purge.
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(tenant_dsn(cells.pool, "pool", "pob")).close()
+    shared = psycopg.conninfo.make_conninfo(cells.pool, user="tenancy_app_login")
+    with (
+        psycopg.connect(shared) as conn,
+        pytest.raises(errors.ObjectNotInPrerequisiteState, match="tenant pob is frozen"),
+        tenant_session(conn, "pob"),
+    ):
+        conn.execute("INSERT INTO app.documents (title) VALUES ('late')")
 
 
 def test_bridge_to_silo_with_writers(cells: Cells, tmp_path: Path) -> None:
@@ -237,3 +258,28 @@ def test_kill_at_each_phase_then_rerun_completes(cells: Cells, tid: str) -> None
         replication_leftovers(superuser_dsn(cells.a, "pooldb"), superuser_dsn(cells.b, "bridgedb"))
         == []
     )
+
+
+def test_uncovered_replication_role_copies_nothing(cells: Cells) -> None:
+    """The pitfall the copy policy exists for: without it, 0 rows and no error."""
+    with psycopg.connect(superuser_dsn(cells.b, "postgres"), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE emptycopy")
+    target = superuser_dsn(cells.b, "emptycopy")
+    home = home_of("pool", "emc")
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA app")
+        for table in DEFAULT_MODEL:
+            conn.execute(create_table_sql(home, table, foreign_keys=False))
+    place = Place(home, "app")
+    with psycopg.connect(cells.pool, autocommit=True) as conn:  # the admin, no policy for it
+        replication.create_publication(conn, place, "emc", DEFAULT_MODEL)
+    try:
+        replication.create_subscription(target, cells.pool, "emc")
+        replication.wait_for_initial_copy(target, "emc", 60)
+        with psycopg.connect(target) as conn:
+            copied = conn.execute("SELECT count(*) FROM app.documents").fetchone()
+        assert copied == (0,) and tenant_sums(cells.pool, "pool", "emc")["documents"][0] == 20
+    finally:
+        replication.drop_subscription(target, "emc")
+        with psycopg.connect(cells.pool, autocommit=True) as conn:
+            replication.drop_source_objects(conn, place, "emc", DEFAULT_MODEL)
