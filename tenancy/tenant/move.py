@@ -16,8 +16,8 @@ import os
 import signal
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -44,7 +44,14 @@ from tenancy.tenant.freeze import (
     set_login,
     unfreeze_tenant,
 )
-from tenancy.tenant.rows import Checksums, Place, checksums, copy_rows, delete_rows, row_count
+from tenancy.tenant.rows import (
+    Checksums,
+    Place,
+    checksums_at_once,
+    copy_rows,
+    delete_rows,
+    row_count,
+)
 from tenancy.tenant.site import Site, open_admin, read_site
 
 COPY_TIMEOUT_S = 600.0
@@ -279,20 +286,14 @@ class _Move:
         self.enter("verify")
         where = self.staging if self.streaming else self.tgt_place
         deadline = time.monotonic() + VERIFY_RETRY_S
-        with (
-            self.source.session(self.src_home.database) as src,
-            self.target.session(self.tgt_home.database) as tgt,
-            ThreadPoolExecutor(max_workers=1) as pool,
-        ):
-            # The two servers hash at the same time: this runs while the tenant is frozen.
-            source_sums = pool.submit(checksums, src, self.src_place, self.tid, self.tables)
-            got = checksums(tgt, where, self.tid, self.tables)
-            expected = source_sums.result()
-            while got != expected:
-                if time.monotonic() > deadline:
-                    raise VerificationFailed(_mismatch(expected, got))
-                time.sleep(0.2)
-                got = checksums(tgt, where, self.tid, self.tables)
+        source = (partial(self.source.connect, self.src_home.database), self.src_place)
+        target = (partial(self.target.connect, self.tgt_home.database), where)
+        expected, got = checksums_at_once([source, target], self.tid, self.tables)
+        while got != expected:
+            if time.monotonic() > deadline:
+                raise VerificationFailed(_mismatch(expected, got))
+            time.sleep(0.2)
+            (got,) = checksums_at_once([target], self.tid, self.tables)
         self.report.checksums = expected
         self.report.rows = sum(count for count, _ in expected.values())
 

@@ -10,7 +10,8 @@ still pins tenant_id).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -76,6 +77,31 @@ def checksums(
             assert row is not None
             result[table.name] = (int(row[0]), str(row[1]))
     return result
+
+
+def checksums_at_once(
+    sides: Sequence[tuple[Callable[[], psycopg.Connection], Place]],
+    tenant_id: str,
+    tables: Sequence[TenantTable],
+) -> list[Checksums]:
+    """``checksums`` of several sides, every (side, table) on its own connection at once.
+
+    Verification runs while the tenant is frozen, so its wall time is the
+    freeze window's largest part: hash the tables of both servers concurrently.
+    ``sides`` are (connect, place) pairs; returns one Checksums per side.
+    """
+
+    def one(side: int, table: TenantTable) -> tuple[int, str, tuple[int, str]]:
+        connect, place = sides[side]
+        with connect() as conn:
+            return side, table.name, checksums(conn, place, tenant_id, [table])[table.name]
+
+    jobs = [(side, table) for side in range(len(sides)) for table in tables]
+    results: list[Checksums] = [{} for _ in sides]
+    with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+        for side, name, sums in pool.map(lambda job: one(*job), jobs):
+            results[side][name] = sums
+    return [{t.name: result[t.name] for t in tables} for result in results]
 
 
 def row_count(
