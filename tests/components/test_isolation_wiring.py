@@ -54,8 +54,9 @@ def test_each_server_applies_exactly_its_own_tenants_plan(stack: str) -> None:
     for spec in blueprint.servers:
         component = components[f"{'silo' if spec.is_silo else 'shard'}-{spec.owner}"]
         inputs = _sql_of(plan, component)["inputs"]
-        expected = plan_for_server(spec.owner, spec.isolation, list(spec.tenants))
-        assert inputs["tenants"] == sorted(spec.tenant_ids)
+        # The cell (stack) is recorded in the server marker the tenant mover reads.
+        expected = plan_for_server(spec.owner, spec.isolation, list(spec.tenants), cell=stack)
+        assert inputs["tenants"] == sorted(spec.tenant_ids) and inputs["cell"] == stack
         assert inputs["planDigest"] == expected.digest()
         assert inputs["isolation"] == spec.isolation
 
