@@ -675,7 +675,8 @@ def tenant_model_statements(
                 s=_ident(MODEL_SCHEMA),
             ),
         ]
-    table_owner, grants = (role, {}) if isolation == "silo" else (OWNER_ROLE, {role: _DML})
+    grants: dict[str, tuple[str, ...]] = {} if isolation == "silo" else {role: _DML}
+    table_owner = role if isolation == "silo" else OWNER_ROLE
     for table in tables:
         statements += _model_table(tenant_id, home, table, table_owner, grants)
     return statements

@@ -243,7 +243,8 @@ class _Move:
         self.enter("copy")
         source_conninfo = self.source.dsn_for(self.src_home.database)
         replication.create_subscription(self.sub_dsn, source_conninfo, self.tid)
-        replication.wait_for_initial_copy(self.sub_dsn, self.tid, COPY_TIMEOUT_S)
+        with self.source.session(self.src_home.database) as conn:
+            replication.wait_for_initial_copy(conn, self.sub_dsn, self.tid, COPY_TIMEOUT_S)
 
     def catch_up(self) -> None:
         # Secondary indexes after the initial copy (cheaper than maintaining them row by

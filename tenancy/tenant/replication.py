@@ -113,11 +113,30 @@ def create_subscription(subscription_dsn: str, source_dsn: str, tenant_id: str) 
         )
 
 
-def wait_for_initial_copy(subscription_dsn: str, tenant_id: str, timeout_s: float) -> None:
+class SlotLost(psycopg.OperationalError):
+    """The move's replication slot vanished from the source (e.g. an HA failover)."""
+
+
+def require_slot(source: psycopg.Connection, tenant_id: str) -> None:
+    """Before PostgreSQL 17 slots do not survive a failover: notice instead of waiting."""
+    name = move_name(tenant_id)
+    if not source.execute(
+        "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", [name]
+    ).fetchone():
+        raise SlotLost(
+            f"replication slot {name} is gone from the source (failover?); the move is"
+            " rolled back, rerun it to start again"
+        )
+
+
+def wait_for_initial_copy(
+    source: psycopg.Connection, subscription_dsn: str, tenant_id: str, timeout_s: float
+) -> None:
     """Every table of the subscription has finished its initial copy ('r'eady)."""
     deadline = time.monotonic() + timeout_s
     with open_admin(subscription_dsn) as conn:
         while True:
+            require_slot(source, tenant_id)
             row = conn.execute(
                 "SELECT count(*) FILTER (WHERE r.srsubstate <> 'r'), count(*)"
                 " FROM pg_subscription s JOIN pg_subscription_rel r ON r.srsubid = s.oid"
@@ -150,6 +169,7 @@ def wait_for_lsn(
     deadline = time.monotonic() + timeout_s
     with open_admin(subscription_dsn) as sub:
         while True:
+            require_slot(source, tenant_id)
             row = source.execute(
                 "SELECT confirmed_flush_lsn >= %s::pg_lsn FROM pg_replication_slots"
                 " WHERE slot_name = %s",
@@ -175,7 +195,15 @@ def drop_subscription(subscription_dsn: str, tenant_id: str) -> None:
     with open_admin(subscription_dsn) as conn:
         if not conn.execute("SELECT 1 FROM pg_subscription WHERE subname = %s", [name]).fetchone():
             return
-        conn.execute(sql.SQL("DROP SUBSCRIPTION {}").format(sql.Identifier(name)))
+        try:
+            conn.execute(sql.SQL("DROP SUBSCRIPTION {}").format(sql.Identifier(name)))
+        except psycopg.Error:
+            # The slot is gone (a failover lost it) or the source is unreachable: detach
+            # the subscription from its slot so it can go; drop_slot cleans the source.
+            ident = sql.Identifier(name)
+            conn.execute(sql.SQL("ALTER SUBSCRIPTION {} DISABLE").format(ident))
+            conn.execute(sql.SQL("ALTER SUBSCRIPTION {} SET (slot_name = NONE)").format(ident))
+            conn.execute(sql.SQL("DROP SUBSCRIPTION {}").format(ident))
 
 
 def drop_source_objects(

@@ -57,6 +57,7 @@ TIERS = {
     "gone": "free",  # suspended
     "emc": "standard",  # the silent-empty-copy pitfall
     **{tid: "standard" for tid in CRASHERS},
+    "k-failover": "standard",
 }
 
 
@@ -83,7 +84,7 @@ def cells(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cells]:
     try:
         for server in (a, b):
             add_admin(server)
-        pool_tenants = ["pob", "pos", "rbk", "npo", "dup", "gone", "emc", *CRASHERS]
+        pool_tenants = ["pob", "pos", "rbk", "npo", "dup", "gone", "emc", "k-failover", *CRASHERS]
         pool = lay_out(a, "pooldb", "free-01", "pool", pool_tenants)
         bridge = lay_out(b, "bridgedb", "standard-01", "bridge", ["brs", "nbr", "dup"])
         silo_brs = lay_out(a, "silo_brs", "brs", "silo", ["brs"])
@@ -281,7 +282,8 @@ def test_uncovered_replication_role_copies_nothing(cells: Cells) -> None:
         replication.create_publication(conn, place, "emc", DEFAULT_MODEL)
     try:
         replication.create_subscription(target, cells.pool, "emc")
-        replication.wait_for_initial_copy(target, "emc", 60)
+        with psycopg.connect(cells.pool, autocommit=True) as source:
+            replication.wait_for_initial_copy(source, target, "emc", 60)
         with psycopg.connect(target) as conn:
             copied = conn.execute("SELECT count(*) FROM app.documents").fetchone()
         assert copied == (0,) and tenant_sums(cells.pool, "pool", "emc")["documents"][0] == 20
@@ -289,3 +291,23 @@ def test_uncovered_replication_role_copies_nothing(cells: Cells) -> None:
         replication.drop_subscription(target, "emc")
         with psycopg.connect(cells.pool, autocommit=True) as conn:
             replication.drop_source_objects(conn, place, "emc", DEFAULT_MODEL)
+
+
+def test_slot_lost_in_a_failover_then_rerun_restarts_and_completes(cells: Cells) -> None:
+    """Before PostgreSQL 17 a failover loses the slot: the rerun must start over cleanly."""
+    tid, sub = "k-failover", cells.sub(cells.b, "bridgedb")
+    source = tenant_sums(cells.pool, "pool", tid)
+    killed = _move(
+        cells, tid, cells.pool, cells.bridge, sub, env={"TENANCY_MOVE_CRASH_AT": "freeze"}
+    )
+    assert killed.returncode == -9
+    with psycopg.connect(superuser_dsn(cells.a, "pooldb"), autocommit=True) as conn:
+        # What the promoted standby looks like: no slot (walsender ended, slot dropped).
+        replication.drop_slot(conn, tid)  # ends the walsender until the drop wins the race
+    rerun = _move(cells, tid, cells.pool, cells.bridge, sub)
+    assert rerun.returncode == 0, rerun.stderr
+    assert tenant_sums(cells.bridge, "bridge", tid) == source
+    assert (
+        replication_leftovers(superuser_dsn(cells.a, "pooldb"), superuser_dsn(cells.b, "bridgedb"))
+        == []
+    )
