@@ -58,6 +58,7 @@ TIERS = {
     "emc": "standard",  # the silent-empty-copy pitfall
     **{tid: "standard" for tid in CRASHERS},
     "k-failover": "standard",
+    "vfy": "free",  # bridge -> pool, loses a row on the way: verification fails
 }
 
 
@@ -86,13 +87,13 @@ def cells(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cells]:
             add_admin(server)
         pool_tenants = ["pob", "pos", "rbk", "npo", "dup", "gone", "emc", "k-failover", *CRASHERS]
         pool = lay_out(a, "pooldb", "free-01", "pool", pool_tenants)
-        bridge = lay_out(b, "bridgedb", "standard-01", "bridge", ["brs", "nbr", "dup"])
+        bridge = lay_out(b, "bridgedb", "standard-01", "bridge", ["brs", "nbr", "dup", "vfy"])
         silo_brs = lay_out(a, "silo_brs", "brs", "silo", ["brs"])
         silo_pos = lay_out(b, "silo_pos", "pos", "silo", ["pos"])
         silo_sip = lay_out(b, "silo_sip", "sip", "silo", ["sip"])
         for tid in pool_tenants:
             seed(pool, "pool", tid)
-        for tid in ("brs", "nbr", "dup"):
+        for tid in ("brs", "nbr", "dup", "vfy"):
             seed(bridge, "bridge", tid)
         seed(silo_sip, "silo", "sip")
         catalog = write_catalog(
@@ -311,3 +312,34 @@ def test_slot_lost_in_a_failover_then_rerun_restarts_and_completes(cells: Cells)
         replication_leftovers(superuser_dsn(cells.a, "pooldb"), superuser_dsn(cells.b, "bridgedb"))
         == []
     )
+
+
+def test_verification_failure_rolls_back_and_exits_1(cells: Cells) -> None:
+    """A row silently lost on the way is caught; the tenant stays home, the target is clean."""
+    with psycopg.connect(superuser_dsn(cells.b, "bridgedb")) as conn:
+        lost = conn.execute("SELECT min(id::text) FROM tenant_vfy.comments").fetchone()[0]  # type: ignore[index]
+    swallow = (
+        "CREATE FUNCTION public.swallow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF NEW.id = '{lost}' THEN RETURN NULL; END IF;"
+        " RETURN NEW; END $$;"
+        " CREATE TRIGGER swallow BEFORE INSERT ON app.comments FOR EACH ROW"
+        " EXECUTE FUNCTION public.swallow()"
+    )
+    with psycopg.connect(superuser_dsn(cells.a, "pooldb"), autocommit=True) as conn:
+        conn.execute(swallow)
+    source = tenant_sums(cells.bridge, "bridge", "vfy")
+    try:
+        result = _move(cells, "vfy", cells.bridge, cells.pool, cells.sub(cells.a, "pooldb"))
+    finally:
+        with psycopg.connect(superuser_dsn(cells.a, "pooldb"), autocommit=True) as conn:
+            conn.execute("DROP TRIGGER swallow ON app.comments; DROP FUNCTION public.swallow()")
+    assert result.returncode == 1
+    assert "verification failed: comments: source 20 rows, target 19 rows" in result.stderr
+    assert tenant_sums(cells.bridge, "bridge", "vfy") == source
+    assert tenant_sums(cells.pool, "pool", "vfy")["documents"] == (0, "0")
+    with psycopg.connect(tenant_dsn(cells.bridge, "bridge", "vfy")) as conn:  # LOGIN again
+        assert conn.execute("SELECT count(*) FROM documents").fetchone() == (20,)
+    with psycopg.connect(cells.pool) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM tenancy_meta.moves WHERE tenant_id = 'vfy'"
+        ).fetchone() == (0,)
