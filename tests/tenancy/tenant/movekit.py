@@ -59,13 +59,20 @@ tenants:
 
 
 def write_catalog(
-    path: Path, tenants: dict[str, str], status: dict[str, str] | None = None
+    path: Path,
+    tenants: dict[str, str],
+    status: dict[str, str] | None = None,
+    moving_from: dict[str, str] | None = None,
 ) -> Path:
-    lines = [
-        f"  - {{id: {tid}, name: {tid}, tier: {tier}, cloud: aws, region: eu-west-1,"
-        f" residency: eu, status: {(status or {}).get(tid, 'active')}}}\n"
-        for tid, tier in tenants.items()
-    ]
+    """A catalog giving each tenant its tier (the NEW home while it moves)."""
+    lines = []
+    for tid, tier in tenants.items():
+        origin = (moving_from or {}).get(tid)
+        extra = f", moving_from: {{tier: {origin}}}" if origin else ""
+        lines.append(
+            f"  - {{id: {tid}, name: {tid}, tier: {tier}, cloud: aws, region: eu-west-1,"
+            f" residency: eu, status: {(status or {}).get(tid, 'active')}{extra}}}\n"
+        )
     path.write_text(CATALOG_HEAD + "".join(lines))
     return path
 

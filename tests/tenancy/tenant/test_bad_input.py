@@ -31,7 +31,8 @@ from tests.tenancy.tenant.movekit import (
 pytestmark = pytest.mark.postgres
 
 TIERS = {"alpha": "standard", "beta": "free", "twin": "standard", "sleepy": "standard",
-         "retired": "standard", "outsider": "standard", "nolog": "standard", "fixme": "free"}  # fmt: skip
+         "retired": "standard", "outsider": "standard", "nolog": "standard", "fixme": "free",
+         "elsewhere": "standard"}  # fmt: skip
 STATUS = {"sleepy": "suspended", "retired": "offboarded"}
 
 
@@ -52,7 +53,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     try:
         for server in (a, b, c):
             add_admin(server)
-        pool_ids = ["alpha", "beta", "twin", "sleepy", "retired", "fixme"]
+        pool_ids = ["alpha", "beta", "twin", "sleepy", "retired", "fixme", "elsewhere"]
         pool = lay_out(a, "pooldb", "free-01", "pool", pool_ids)
         bridge = lay_out(b, "bridgedb", "standard-01", "bridge", ["twin", "outsider"])
         plain = lay_out(c, "pooldb", "free-02", "pool", ["nolog"])
@@ -60,7 +61,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             seed(pool, "pool", tid, documents=5)
         seed(bridge, "bridge", "twin", documents=2)
         seed(plain, "pool", "nolog", documents=2)
-        catalog = write_catalog(tmp_path_factory.mktemp("bad") / "t.yaml", TIERS, STATUS)
+        catalog = write_catalog(
+            tmp_path_factory.mktemp("bad") / "t.yaml",
+            TIERS,
+            STATUS,
+            moving_from={"elsewhere": "enterprise"},  # says silo, but it lives in the pool
+        )
         yield Servers(a, b, c, pool, bridge, plain, catalog)
     finally:
         for server in (a, b, c):
@@ -115,6 +121,12 @@ def _move(s: Servers, tid: str, source: str, target: str) -> tuple[int, str]:
         ("sleepy", "pool", "bridge", "tenant sleepy is suspended"),
         ("retired", "pool", "bridge", "tenant retired is offboarded"),
         ("beta", "pool", "bridge", "the catalog puts beta in tier free (pool)"),
+        (
+            "elsewhere",
+            "pool",
+            "bridge",
+            "moves from tier enterprise (silo), but the source is a pool",
+        ),
     ],
 )
 def test_bad_input_exits_2_and_changes_nothing(
