@@ -38,7 +38,7 @@ unit: venv
 	$(PY) -m pytest
 
 ## Figures, never assertions: plan vs bare loop, policy throughput, cost vs plan, RLS overhead on 1M rows,
-## 500 clients through PgBouncer vs direct.
+## 500 clients through PgBouncer vs direct, a live 1M-row tenant move vs pg_dump | pg_restore.
 bench: venv postgres
 	$(PY) benchmarks/bench_plan.py
 	$(PY) benchmarks/bench_policies.py
