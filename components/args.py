@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
+from components.model.audit import ServerAudit
 from components.model.catalog import Isolation
 from components.model.cell import PlacedTenant
 
@@ -120,6 +121,8 @@ class ServerArgs:
     postgres_major_version: int = 16
     storage_limit_gb: int = 1024  # ceiling for automatic storage growth, where the cloud has one
     replicas: ReplicaArgs = field(default_factory=ReplicaArgs)
+    # What the server records in its log (pgaudit classes, slow statements) and for how long.
+    audit: ServerAudit = field(default_factory=ServerAudit)
     # The tenants on this server, whose isolation inside PostgreSQL the server applies.
     tenants: tuple[PlacedTenant, ...] = ()
     pooler: PoolerArgs | None = None  # None: clients connect to the server itself

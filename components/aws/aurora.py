@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import ADMIN_USER, ServerArgs
+from components.aws.audit_logging import aurora_audit_parameters
 from components.aws.key import KmsKey, KmsKeyArgs
 from components.aws.replica_autoscaling import replica_autoscaling
 from components.model.naming import physical_name
@@ -187,6 +188,7 @@ class AuroraServer(pulumi.ComponentResource):
                     "apply_method": "pending-reboot",
                 },
                 {"name": "log_connections", "value": "1", "apply_method": "immediate"},
+                *aurora_audit_parameters(server.audit),
             ],
             region=server.region,
             tags=dict(server.tags),

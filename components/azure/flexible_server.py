@@ -9,6 +9,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import ADMIN_USER, ServerArgs, admin_password
+from components.azure.audit_logging import audit_parameters
 from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
 from components.azure.read_replica import FlexibleReadReplica, FlexibleReadReplicaArgs
 from components.azure.server_guards import delete_lock, tls_parameters
@@ -64,7 +65,10 @@ class FlexibleServer(pulumi.ComponentResource):
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
-        tls_parameters(self, name, flexible.name, args.resource_group_name, primary=True)
+        last_tls = tls_parameters(self, name, flexible.name, args.resource_group_name, primary=True)
+        audit_parameters(
+            self, name, flexible.name, args.resource_group_name, server.audit, after=last_tls
+        )
         azure.dbforpostgresql.Database(
             f"{name}-database",
             database_name=server.database_name,

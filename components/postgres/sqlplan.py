@@ -573,8 +573,14 @@ def build_plan(
             (t.statement_timeout_ms for t in ordered), default=DEFAULT_STATEMENT_TIMEOUT_MS
         )
         statements += _pool_shared(tables, timeout)
+    # Imported here: audit.py builds on this module's Statement.
+    from . import audit
+
+    statements += audit.audit_shared_statements()
     for tenant in ordered:
         statements += per_tenant(tenant)
+        if isolation == "silo":
+            statements += audit.audit_tenant_database(tenant.id, tenant_role(tenant.id))
     return SqlPlan(server, isolation, tuple(t.id for t in ordered), tuple(statements))
 
 
