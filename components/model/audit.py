@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 AuditClass = Literal["read", "write", "function", "role", "ddl", "misc", "misc_set"]
+# In the order the plan writes them (the "ddl, role, write" first).
 AUDIT_CLASSES: tuple[AuditClass, ...] = (
-    "read",
-    "write",
-    "function",
-    "role",
     "ddl",
+    "role",
+    "write",
+    "read",
+    "function",
     "misc",
     "misc_set",
 )

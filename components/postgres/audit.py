@@ -16,8 +16,11 @@ from components.model.audit import PGAUDIT
 
 from .sqlplan import SHARED, Statement
 
-_LOADED = sql.SQL("(current_setting('shared_preload_libraries') ~ {pattern})").format(
-    pattern=sql.Literal(rf"(^|,)\s*{PGAUDIT}\s*(,|$)")
+# The library registers its settings when the server loads it; until then pgaudit.log is
+# at most a placeholder, which pg_settings does not show. (shared_preload_libraries itself
+# is unreadable to the clouds' admin roles: it needs pg_read_all_settings.)
+_LOADED = sql.SQL("EXISTS (SELECT 1 FROM pg_settings WHERE name = {setting})").format(
+    setting=sql.Literal(f"{PGAUDIT}.log")
 )
 
 

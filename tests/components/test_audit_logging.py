@@ -1,0 +1,120 @@
+"""Every server of every example stack records what its tier asks for (offline plans).
+
+A server holding a HIPAA or PCI tenant records writes too (``ddl,role,write``), others
+``ddl,role``; a tier's ``database.audit`` section overrides both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tenancy.plan import plan_stack
+from tests.support.planview import Plan, catalog_data, planned, write_catalog
+
+STACKS = {
+    "aws": ("dev-aws-eu-central-1", "prod-aws-eu-central-1"),
+    "azure": ("dev-azure-westeurope", "prod-azure-westeurope"),
+    "gcp": ("dev-gcp-us-central1", "prod-gcp-us-central1"),
+}
+CASES = [(cloud, stack) for cloud, stacks in STACKS.items() for stack in stacks]
+LOGGED_EVENTS = ("log_disconnections", "log_lock_waits", "log_connections")
+
+
+def _expected_classes(plan: Plan, owner: dict[str, Any]) -> str:
+    name = owner["name"].split("-", 1)[1]
+    tenants = [t for t in plan.tenants.values() if name in (t["id"], t["shard"])]
+    regulated = any({"hipaa", "pci"} & set(t["compliance"]) for t in tenants)
+    return "ddl,role,write" if regulated else "ddl,role"
+
+
+def _aws_settings(plan: Plan, owner: dict[str, Any]) -> dict[str, str]:
+    group = plan.one_under(owner, "aws:rds/clusterParameterGroup:ClusterParameterGroup")
+    return {p["name"]: p["value"] for p in group["inputs"]["parameters"]}
+
+
+def _azure_chain(plan: Plan, owner: dict[str, Any]) -> list[dict[str, Any]]:
+    server = plan.primary_under(owner, "azure-native:dbforpostgresql:Server")
+    return [
+        c
+        for c in plan.under(owner, "azure-native:dbforpostgresql:Configuration")
+        if c["parent"] == server["parent"]
+    ]
+
+
+def _azure_settings(plan: Plan, owner: dict[str, Any]) -> dict[str, str]:
+    return {
+        c["inputs"]["configurationName"]: c["inputs"]["value"] for c in _azure_chain(plan, owner)
+    }
+
+
+def _gcp_settings(plan: Plan, owner: dict[str, Any]) -> dict[str, str]:
+    instance = plan.primary_under(owner, "gcp:sql/databaseInstance:DatabaseInstance")
+    return {f["name"]: f["value"] for f in instance["inputs"]["settings"]["databaseFlags"]}
+
+
+SETTINGS = {"aws": _aws_settings, "azure": _azure_settings, "gcp": _gcp_settings}
+ON = {"aws": "1", "azure": "on", "gcp": "on"}
+OFF = {"aws": "0", "azure": "off", "gcp": "off"}
+
+
+@pytest.mark.parametrize(("cloud", "stack"), CASES)
+def test_every_server_loads_pgaudit_with_its_tiers_classes(cloud: str, stack: str) -> None:
+    plan = planned(stack)
+    owners = plan.owners(cloud)
+    assert owners
+    for owner in owners:
+        settings = SETTINGS[cloud](plan, owner)
+        assert settings["pgaudit.log"] == _expected_classes(plan, owner), owner["name"]
+        assert settings["log_min_duration_statement"] == "1000"
+        assert settings["pgaudit.log_parameter"] == OFF[cloud]
+        for event in LOGGED_EVENTS:
+            assert settings[event] == ON[cloud], (owner["name"], event)
+        if cloud == "aws":
+            assert "pgaudit" in settings["shared_preload_libraries"].split(",")
+            assert settings["pgaudit.role"] == "rds_pgaudit"
+        elif cloud == "azure":
+            assert "pgaudit" in settings["shared_preload_libraries"].split(",")
+            assert settings["azure.extensions"] == "pgaudit"
+            assert settings["log_checkpoints"] == "on"
+        else:
+            assert settings["cloudsql.enable_pgaudit"] == "on"
+            assert settings["log_checkpoints"] == "on"
+
+
+def test_example_servers_include_both_defaults() -> None:
+    """The examples exercise both defaults (else the test above proves less than it says)."""
+    plan = planned("prod-aws-eu-central-1")
+    classes = {_expected_classes(plan, o) for o in plan.owners("aws")}
+    assert classes == {"ddl,role", "ddl,role,write"}
+
+
+@pytest.mark.parametrize("stack", STACKS["azure"])
+def test_flexible_server_parameters_form_one_chain(stack: str) -> None:
+    """ServerIsBusy: a Flexible Server takes one parameter change at a time, so each
+    Configuration waits for exactly the one before it."""
+    plan = planned(stack)
+    for owner in plan.owners("azure"):
+        chain = _azure_chain(plan, owner)
+        urns = {c["urn"] for c in chain}
+        firsts = [c for c in chain if not urns & set(c["dependencies"])]
+        waited_on = [u for c in chain for u in c["dependencies"] if u in urns]
+        assert len(firsts) == 1, owner["name"]
+        assert len(waited_on) == len(set(waited_on)) == len(chain) - 1, owner["name"]
+
+
+@pytest.mark.parametrize(("cloud", "stack"), [(c, s[0]) for c, s in STACKS.items()])
+def test_a_tiers_audit_section_sets_classes_and_slow_statement_threshold(
+    tmp_path: Path, cloud: str, stack: str
+) -> None:
+    data = catalog_data()
+    for tier in data["tiers"].values():
+        tier["database"]["audit"] = {"log_classes": ["read", "ddl"], "slow_statement_ms": 250}
+    plan = Plan(plan_stack(stack, catalog=write_catalog(tmp_path, data)))
+    for owner in plan.owners(cloud):
+        settings = SETTINGS[cloud](plan, owner)
+        # One fixed order, whatever order the catalog lists them in.
+        assert settings["pgaudit.log"] == "ddl,read"
+        assert settings["log_min_duration_statement"] == "250"
