@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from components.args import ADMIN_USER, ServerArgs
 from components.aws.audit_logging import aurora_audit_parameters
 from components.aws.key import KmsKey, KmsKeyArgs
+from components.aws.log_archive import postgres_log_group
 from components.aws.replica_autoscaling import replica_autoscaling
 from components.model.naming import physical_name
 from components.tier_server import BuiltServer
@@ -34,6 +35,8 @@ def db_user_arn_prefix(cluster_arn: str, cluster_resource_id: str) -> str:
 class AuroraServerArgs:
     server: ServerArgs
     kms_key_arn: Any  # Input[str]: the tenant's or shard's own CMK
+    # Input[str]: the cell's log key; None: RDS creates the log group (unencrypted, kept forever)
+    log_key_arn: Any = None
 
 
 class AuroraServer(pulumi.ComponentResource):
@@ -61,6 +64,21 @@ class AuroraServer(pulumi.ComponentResource):
             opts=child,
         )
         parameters = self._parameter_group(name, server, child)
+        # Before the cluster, or RDS makes the log group itself on first export.
+        logs = []
+        if args.log_key_arn is not None:
+            logs.append(
+                postgres_log_group(
+                    self,
+                    name,
+                    server.physical_name,
+                    server.audit.log_retention_days,
+                    args.log_key_arn,
+                    server.region,
+                    server.tags,
+                    server.protect,
+                )
+            )
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             **self._cluster_inputs(server, args.kms_key_arn),
@@ -68,7 +86,7 @@ class AuroraServer(pulumi.ComponentResource):
             vpc_security_group_ids=[security_group.id],
             db_cluster_parameter_group_name=parameters.name,
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
-            opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=server.protect, depends_on=logs),
         )
         for ordinal in range(2 if server.high_availability else 1):
             self._instance(name, server, cluster, ordinal, args.kms_key_arn)
@@ -227,9 +245,10 @@ class AuroraServer(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class CellFacts:
-    """What every server of an AWS cell shares beyond ``ServerArgs``: nothing yet (the
-    network travels in ``ServerArgs.network``). Present so the six silo/shard args of the
-    three clouds have one shape."""
+    """What every server of an AWS cell shares beyond ``ServerArgs`` (the network travels
+    in ``ServerArgs.network``)."""
+
+    log_key_arn: Any = None  # Input[str]: the cell's key for its servers' logs
 
 
 def encrypted_aurora(
@@ -238,6 +257,7 @@ def encrypted_aurora(
     server: ServerArgs,
     key_name: str,
     purpose: str,
+    cell: CellFacts | None = None,
 ) -> BuiltServer:
     """The CMK, the cluster it encrypts and its replica autoscaling (``server.replicas``),
     as children of ``parent`` (a silo tenant or a shard)."""
@@ -255,7 +275,11 @@ def encrypted_aurora(
     )
     database = AuroraServer(
         f"{name}-db",
-        AuroraServerArgs(server=server, kms_key_arn=key.arn),
+        AuroraServerArgs(
+            server=server,
+            kms_key_arn=key.arn,
+            log_key_arn=cell.log_key_arn if cell is not None else None,
+        ),
         pulumi.ResourceOptions(parent=parent),
     )
     replica_autoscaling(

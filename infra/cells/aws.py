@@ -6,6 +6,7 @@ import pulumi
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.aws.aurora import CellFacts
+from components.aws.log_archive import CellLogKey, CellLogKeyArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.rds_proxy import RdsProxy, RdsProxyArgs
 from components.aws.shard import Shard, ShardArgs
@@ -47,6 +48,29 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
     return network.network
 
 
+def _log_key(settings: StackSettings, blueprint: Blueprint) -> CellLogKey:
+    """The cell's key for its servers' PostgreSQL logs, in the cell's region."""
+    env = settings.cell.environment
+    tags = resource_tags(
+        "aws",
+        tenant="shared",
+        tier="cell",
+        isolation="network",  # the tag rule's value for cell-wide infrastructure
+        residency=blueprint.residency,
+        compliance=(),
+        environment=env,
+    )
+    return CellLogKey(
+        "cell-log-key",
+        CellLogKeyArgs(
+            alias=physical_name("aws.kms_alias", NAME_PREFIX, env, "logs"),
+            region=settings.cell.region,
+            tags=tags,
+            protect=settings.cell.is_production,
+        ),
+    )
+
+
 class Cell:
     """An AWS cell (see ``infra.cells.CloudCell``)."""
 
@@ -55,7 +79,7 @@ class Cell:
 
     def deploy_servers(self) -> DeployedServers:
         network = _network(self.settings, self.blueprint)
-        cell = CellFacts()
+        cell = CellFacts(log_key_arn=_log_key(self.settings, self.blueprint).arn)
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:

@@ -6,11 +6,13 @@ A server holding a HIPAA or PCI tenant records writes too (``ddl,role,write``), 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from components.aws.log_archive import cloudwatch_retention
 from tenancy.plan import plan_stack
 from tests.support.planview import Plan, catalog_data, planned, write_catalog
 
@@ -118,3 +120,43 @@ def test_a_tiers_audit_section_sets_classes_and_slow_statement_threshold(
         # One fixed order, whatever order the catalog lists them in.
         assert settings["pgaudit.log"] == "ddl,read"
         assert settings["log_min_duration_statement"] == "250"
+
+
+@pytest.mark.parametrize("stack", STACKS["aws"])
+def test_aurora_logs_go_to_an_encrypted_retained_log_group_made_before_the_cluster(
+    stack: str,
+) -> None:
+    plan = planned(stack)
+    region = stack.split("-", 2)[2]
+    (key,) = [
+        r
+        for r in plan.of_type("aws:kms/key:Key")
+        if any(a["type"] == "tenancy:aws:CellLogKey" for a in plan.ancestors(r))
+    ]
+    policy = json.loads(key["inputs"]["policy"])
+    services = [s["Principal"].get("Service") for s in policy["Statement"]]
+    assert f"logs.{region}.amazonaws.com" in services and key["inputs"]["region"] == region
+    for owner in plan.owners("aws"):
+        cluster = plan.one_under(owner, "aws:rds/cluster:Cluster")
+        group = plan.one_under(owner, "aws:cloudwatch/logGroup:LogGroup")
+        identifier = cluster["inputs"]["clusterIdentifier"]
+        assert group["inputs"]["name"] == f"/aws/rds/cluster/{identifier}/postgresql"
+        assert group["urn"] in cluster["dependencies"]
+        assert group["inputs"]["region"] == region
+        # Encrypted with the cell's log key (its ARN is the only input the group takes from it).
+        assert group["dependencies"] == [key["urn"]]
+        assert group["inputs"]["kmsKeyId"].startswith(f"arn:aws:kms:{region}:")
+        regulated = _expected_classes(plan, owner).endswith("write")
+        assert group["inputs"]["retentionInDays"] == (365 if regulated else 90)
+        assert group["protect"] == stack.startswith("prod-")
+
+
+def test_cloudwatch_retention_rounds_up_to_an_accepted_value() -> None:
+    assert [cloudwatch_retention(d) for d in (1, 2, 90, 91, 366, 5000)] == [
+        1,
+        3,
+        90,
+        120,
+        400,
+        3653,
+    ]
