@@ -160,3 +160,26 @@ def test_cloudwatch_retention_rounds_up_to_an_accepted_value() -> None:
         400,
         3653,
     ]
+
+
+@pytest.mark.parametrize("stack", STACKS["azure"])
+def test_flexible_server_logs_go_to_the_cells_workspace_in_its_region(stack: str) -> None:
+    plan = planned(stack)
+    region = stack.split("-", 2)[2]
+    (workspace,) = plan.of_type("azure-native:operationalinsights:Workspace")
+    assert workspace["inputs"]["location"] == region
+    assert workspace["inputs"]["features"]["enableLogAccessUsingOnlyResourcePermissions"]
+    owners = plan.owners("azure")
+    retention = 365 if any(_expected_classes(plan, o).endswith("write") for o in owners) else 90
+    assert workspace["inputs"]["retentionInDays"] == retention
+    for owner in owners:
+        server = plan.primary_under(owner, "azure-native:dbforpostgresql:Server")
+        (setting,) = [
+            d
+            for d in plan.under(owner, "azure-native:monitor:DiagnosticSetting")
+            if d["inputs"]["resourceUri"].endswith("/" + server["inputs"]["serverName"])
+        ]
+        assert setting["inputs"]["workspaceId"].endswith(
+            "/workspaces/" + workspace["inputs"]["workspaceName"]
+        )
+        assert setting["inputs"]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]

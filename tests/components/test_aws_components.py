@@ -98,7 +98,9 @@ def test_each_silo_cluster_uses_its_own_key_for_data_and_secret(any_plan: Plan) 
 def test_no_two_clusters_share_a_key(any_plan: Plan) -> None:
     keys = [c["inputs"]["kmsKeyId"] for c in any_plan.of_type(CLUSTER)]
     assert len(keys) == len(set(keys))
-    assert len(any_plan.of_type(KEY)) == len(any_plan.of_type(CLUSTER))
+    # One data key per cluster; the cell's log key (issue 13) encrypts only logs.
+    data_keys = [k for k in any_plan.of_type(KEY) if not k["name"].startswith("cell-log-key-")]
+    assert len(data_keys) == len(any_plan.of_type(CLUSTER))
 
 
 def test_every_key_depends_only_on_its_own_owner(any_plan: Plan) -> None:
@@ -481,6 +483,6 @@ def test_logical_names_derive_from_tenant_ids_and_shards(any_plan: Plan) -> None
                 "aws:ec2/subnet:Subnet",
             )
         ):
-            assert any(resource["name"].startswith(owner + "-") for owner in owners), resource[
-                "name"
-            ]
+            # The cell's log key is the cell's, not any tenant's or shard's.
+            prefixes = (*(owner + "-" for owner in owners), "cell-log-key-")
+            assert resource["name"].startswith(prefixes), resource["name"]
