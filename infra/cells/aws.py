@@ -14,7 +14,7 @@ from components.aws.silo import SiloTenant, SiloTenantArgs
 from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
-from components.model.naming import physical_name
+from components.model.naming import CELL_LOGS, physical_name
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
 from components.model.workloads import WorkloadSpec
@@ -63,7 +63,7 @@ def _log_key(settings: StackSettings, blueprint: Blueprint) -> CellLogKey:
     return CellLogKey(
         "cell-log-key",
         CellLogKeyArgs(
-            alias=physical_name("aws.kms_alias", NAME_PREFIX, env, "logs"),
+            alias=physical_name("aws.kms_alias", NAME_PREFIX, env, CELL_LOGS),
             region=settings.cell.region,
             tags=tags,
             protect=settings.cell.is_production,

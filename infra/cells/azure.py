@@ -24,7 +24,7 @@ from components.azure.workload_identity import (
 )
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
-from components.model.naming import physical_name
+from components.model.naming import CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
@@ -155,7 +155,9 @@ def _log_workspace(
     return LogWorkspace(
         "cell-logs",
         LogWorkspaceArgs(
-            workspace_name=physical_name("azure.resource", NAME_PREFIX, cell.environment, "logs"),
+            workspace_name=physical_name(
+                "azure.resource", NAME_PREFIX, cell.environment, CELL_LOGS
+            ),
             resource_group_name=group,
             location=cell.region,
             retention_days=retention,

@@ -183,3 +183,34 @@ def test_flexible_server_logs_go_to_the_cells_workspace_in_its_region(stack: str
             "/workspaces/" + workspace["inputs"]["workspaceName"]
         )
         assert setting["inputs"]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+
+
+@pytest.mark.parametrize("stack", STACKS["gcp"])
+def test_cloud_sql_logs_route_to_a_regional_cmek_bucket_of_the_cell(stack: str) -> None:
+    plan = planned(stack)
+    region = stack.split("-", 2)[2]
+    (bucket,) = plan.of_type("gcp:logging/projectBucketConfig:ProjectBucketConfig")
+    (sink,) = plan.of_type("gcp:logging/projectSink:ProjectSink")
+    (key,) = [
+        k
+        for k in plan.of_type("gcp:kms/cryptoKey:CryptoKey")
+        if any(a["type"] == "tenancy:gcp:CellLogBucket" for a in plan.ancestors(k))
+    ]
+    (grant,) = [
+        g
+        for g in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+        if g["inputs"]["cryptoKeyId"].endswith("/cryptoKeys/" + key["inputs"]["name"])
+    ]
+    inputs = bucket["inputs"]
+    assert inputs["location"] == region and key["inputs"]["keyRing"].split("/")[3] == region
+    assert inputs["cmekSettings"]["kmsKeyName"].endswith("/cryptoKeys/" + key["inputs"]["name"])
+    assert grant["inputs"]["member"].endswith("@gcp-sa-logging.iam.gserviceaccount.com")
+    owners = plan.owners("gcp")
+    regulated = any(_expected_classes(plan, o).endswith("write") for o in owners)
+    assert inputs["retentionDays"] == (365 if regulated else 90)
+    # A locked retention cannot be shortened: only production locks it.
+    assert inputs["locked"] is (stack.startswith("prod-") and regulated)
+    assert sink["inputs"]["destination"].endswith(
+        f"/locations/{region}/buckets/{inputs['bucketId']}"
+    )
+    assert sink["inputs"]["filter"].startswith('resource.type="cloudsql_database"')
