@@ -16,7 +16,7 @@ import pulumi
 import pulumi_random as random
 
 from components.model.audit import ServerAudit
-from components.model.catalog import Isolation
+from components.model.catalog import Isolation, MonitoringProfile
 from components.model.cell import PlacedTenant
 
 
@@ -123,6 +123,8 @@ class ServerArgs:
     replicas: ReplicaArgs = field(default_factory=ReplicaArgs)
     # What the server records in its log (pgaudit classes, slow statements) and for how long.
     audit: ServerAudit = field(default_factory=ServerAudit)
+    # Alarm thresholds of the tier (README: alarms per tier).
+    monitoring: MonitoringProfile = field(default_factory=MonitoringProfile)
     # The tenants on this server, whose isolation inside PostgreSQL the server applies.
     tenants: tuple[PlacedTenant, ...] = ()
     pooler: PoolerArgs | None = None  # None: clients connect to the server itself

@@ -58,6 +58,7 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         tenants=spec.tenants,
         pooler=pooler_args(spec.pooling),
         audit=server_audit(spec),
+        monitoring=database.monitoring,
         replicas=ReplicaArgs(
             min_count=database.min_read_replicas,
             max_count=database.max_read_replicas,

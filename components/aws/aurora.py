@@ -10,10 +10,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import ADMIN_USER, ServerArgs
+from components.aws.alarms import cluster_alarms
 from components.aws.audit_logging import aurora_audit_parameters
 from components.aws.key import KmsKey, KmsKeyArgs
 from components.aws.log_archive import postgres_log_group
 from components.aws.replica_autoscaling import replica_autoscaling
+from components.model.alarms import aurora_alarms
 from components.model.naming import physical_name
 from components.tier_server import BuiltServer
 
@@ -37,6 +39,8 @@ class AuroraServerArgs:
     kms_key_arn: Any  # Input[str]: the tenant's or shard's own CMK
     # Input[str]: the cell's log key; None: RDS creates the log group (unencrypted, kept forever)
     log_key_arn: Any = None
+    alert_topic_arn: Any = None  # Input[str]: where the cluster's alarms notify; None: nowhere
+    monitoring_role_arn: Any = None  # Input[str]: enhanced monitoring's role; None: off
 
 
 class AuroraServer(pulumi.ComponentResource):
@@ -89,7 +93,19 @@ class AuroraServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect, depends_on=logs),
         )
         for ordinal in range(2 if server.high_availability else 1):
-            self._instance(name, server, cluster, ordinal, args.kms_key_arn)
+            self._instance(name, server, cluster, ordinal, args)
+        readers = server.high_availability or server.replicas.max_count > 0
+        cluster_alarms(
+            self,
+            name,
+            server.physical_name,
+            aurora_alarms(server.monitoring, server.max_capacity, readers),
+            server.monitoring.period_minutes,
+            args.alert_topic_arn,
+            logs[0] if logs else None,
+            server.region,
+            server.tags,
+        )
         self.endpoint = cluster.endpoint
         self.reader_endpoint = cluster.reader_endpoint
         self.cluster_identifier = cluster.cluster_identifier
@@ -219,7 +235,7 @@ class AuroraServer(pulumi.ComponentResource):
         server: ServerArgs,
         cluster: aws.rds.Cluster,
         ordinal: int,
-        kms_key_arn: Any,
+        args: AuroraServerArgs,
     ) -> aws.rds.ClusterInstance:
         # Two instances in two AZs give a failover target when the tier asks for HA.
         zone = f"{server.region}{'ab'[ordinal]}"
@@ -234,13 +250,24 @@ class AuroraServer(pulumi.ComponentResource):
             availability_zone=zone,
             publicly_accessible=False,
             performance_insights_enabled=True,
-            performance_insights_kms_key_id=kms_key_arn,
+            performance_insights_kms_key_id=args.kms_key_arn,
+            **self._enhanced_monitoring(server, args.monitoring_role_arn),
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
             region=server.region,
             tags=dict(server.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    @staticmethod
+    def _enhanced_monitoring(server: ServerArgs, role_arn: Any) -> dict[str, Any]:
+        """OS metrics every ``enhanced_monitoring_interval_seconds``, when the cell has a role."""
+        if role_arn is None:
+            return {}
+        return {
+            "monitoring_interval": server.monitoring.enhanced_monitoring_interval_seconds,
+            "monitoring_role_arn": role_arn,
+        }
 
 
 @dataclass(frozen=True)
@@ -249,6 +276,8 @@ class CellFacts:
     in ``ServerArgs.network``)."""
 
     log_key_arn: Any = None  # Input[str]: the cell's key for its servers' logs
+    alert_topic_arn: Any = None  # Input[str]: the cell's alarm topic
+    monitoring_role_arn: Any = None  # Input[str]: the cell's enhanced-monitoring role
 
 
 def encrypted_aurora(
@@ -279,6 +308,8 @@ def encrypted_aurora(
             server=server,
             kms_key_arn=key.arn,
             log_key_arn=cell.log_key_arn if cell is not None else None,
+            alert_topic_arn=cell.alert_topic_arn if cell is not None else None,
+            monitoring_role_arn=cell.monitoring_role_arn if cell is not None else None,
         ),
         pulumi.ResourceOptions(parent=parent),
     )

@@ -91,3 +91,4 @@ class NameRegistry:
 # log bucket and key ring). Two letters: tenant ids have at least three, so no tenant's
 # server or key name can ever equal a cell's log name.
 CELL_LOGS = "lg"
+CELL_ALERTS = "al"  # the cell's alarm topic and monitoring role (same reason)

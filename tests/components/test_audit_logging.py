@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from components.aws.log_archive import cloudwatch_retention
+from components.model.alarms import aurora_max_connections
 from tenancy.plan import plan_stack
 from tests.support.planview import Plan, catalog_data, planned, write_catalog
 
@@ -214,3 +215,79 @@ def test_cloud_sql_logs_route_to_a_regional_cmek_bucket_of_the_cell(stack: str) 
         f"/locations/{region}/buckets/{inputs['bucketId']}"
     )
     assert sink["inputs"]["filter"].startswith('resource.type="cloudsql_database"')
+
+
+# --- alarms and channels (AWS) -----------------------------------------------------------
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ALWAYS = {"cpu", "connections", "capacity", "deadlocks", "failed-connections"}
+
+
+def _alarms(plan: Plan, owner: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The cluster's alarms by what they watch (their name is <cluster id>-<what>)."""
+    cluster = plan.one_under(owner, "aws:rds/cluster:Cluster")
+    prefix = cluster["inputs"]["clusterIdentifier"] + "-"
+    return {a["inputs"]["name"].removeprefix(prefix): a for a in plan.under(owner, ALARM)}
+
+
+@pytest.mark.parametrize("stack", STACKS["aws"])
+def test_every_aurora_cluster_has_its_alarms_notifying_the_cells_topic(stack: str) -> None:
+    plan = planned(stack)
+    (topic,) = plan.of_type("aws:sns/topic:Topic")
+    (key,) = [k for k in plan.of_type("aws:kms/key:Key") if k["name"] == "cell-log-key-cmk"]
+    assert topic["inputs"]["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    assert key["urn"] in topic["dependencies"]
+    topic_arn = plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+    subscriptions = {s["inputs"]["protocol"] for s in topic_arn}
+    assert subscriptions == ({"email", "https"} if stack.startswith("prod-") else set())
+    for owner in plan.owners("aws"):
+        cluster = plan.one_under(owner, "aws:rds/cluster:Cluster")
+        identifier = cluster["inputs"]["clusterIdentifier"]
+        alarms = _alarms(plan, owner)
+        expected = ALWAYS | ({"replica-lag"} if "replica-lag" in alarms else set())
+        assert expected <= set(alarms), owner["name"]
+        for name in expected:
+            alarm = alarms[name]["inputs"]
+            assert alarm["alarmActions"] == alarm["okActions"]
+            assert len(alarm["alarmActions"]) == 1
+            assert alarms[name]["dependencies"] == [topic["urn"]]  # the topic is its only input
+            if alarm["namespace"] == "AWS/RDS":
+                assert alarm["dimensions"]["DBClusterIdentifier"] == identifier
+        assert alarms["cpu"]["inputs"]["threshold"] == 80
+        assert alarms["capacity"]["inputs"]["metricName"] == "ACUUtilization"
+        for instance in plan.under(owner, "aws:rds/clusterInstance:ClusterInstance"):
+            assert instance["inputs"]["monitoringInterval"] == 60
+            assert instance["inputs"]["monitoringRoleArn"].endswith(":role/" + _role(plan))
+            assert instance["inputs"]["performanceInsightsKmsKeyId"]
+
+
+def _role(plan: Plan) -> str:
+    (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r["name"].startswith("cell-")]
+    return str(role["inputs"]["name"])
+
+
+def test_alarm_thresholds_come_from_the_tiers_monitoring_section(tmp_path: Path) -> None:
+    data = catalog_data()
+    for tier in data["tiers"].values():
+        tier["database"]["monitoring"] = {
+            "cpu_percent": 65,
+            "connections_percent": 50,
+            "replica_lag_seconds": 5,
+            "period_minutes": 1,
+            "enhanced_monitoring_interval_seconds": 15,
+        }
+        tier["database"]["high_availability"] = True
+    plan = Plan(plan_stack("dev-aws-eu-central-1", catalog=write_catalog(tmp_path, data)))
+    for owner in plan.owners("aws"):
+        alarms = _alarms(plan, owner)
+        assert alarms["cpu"]["inputs"]["threshold"] == 65
+        assert alarms["cpu"]["inputs"]["period"] == 60
+        assert alarms["replica-lag"]["inputs"]["threshold"] == 5000  # milliseconds
+        assert alarms["replica-lag"]["inputs"]["dimensions"]["Role"] == "READER"
+        cluster = plan.one_under(owner, "aws:rds/cluster:Cluster")
+        acu = cluster["inputs"]["serverlessv2ScalingConfiguration"]["maxCapacity"]
+        assert alarms["connections"]["inputs"]["threshold"] == round(
+            aurora_max_connections(acu) * 0.5
+        )
+        for instance in plan.under(owner, "aws:rds/clusterInstance:ClusterInstance"):
+            assert instance["inputs"]["monitoringInterval"] == 15
