@@ -36,6 +36,11 @@ UNTAGGABLE = {
     # An RDS Proxy's target group and target take no tags (the proxy carries them).
     "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup",
     "aws:rds/proxyTarget:ProxyTarget",
+    # These take no tags (issue 13): a managed-policy attachment, an SNS subscription, and
+    # a log metric filter belong to their tagged role, topic and log group.
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
 }
 
 
