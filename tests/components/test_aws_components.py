@@ -488,6 +488,6 @@ def test_logical_names_derive_from_tenant_ids_and_shards(any_plan: Plan) -> None
                 "aws:ec2/subnet:Subnet",
             )
         ):
-            # The cell's log key is the cell's, not any tenant's or shard's.
-            prefixes = (*(owner + "-" for owner in owners), "cell-log-key-")
+            # The cell's log key and alerting are the cell's, not any tenant's or shard's.
+            prefixes = (*(owner + "-" for owner in owners), "cell-log-key-", "cell-alerts-")
             assert resource["name"].startswith(prefixes), resource["name"]
