@@ -6,6 +6,8 @@ library is loaded; see ``components/postgres/audit.py``.
 
 from __future__ import annotations
 
+import pulumi_aws as aws
+
 from components.model.audit import AURORA_PGAUDIT_ROLE, PGAUDIT, ServerAudit, postgres_settings
 
 # Aurora preloads pg_stat_statements by default; setting the list replaces it, so keep it.
@@ -21,10 +23,12 @@ def _aurora_value(value: str) -> str:
     return {"on": "1", "off": "0"}.get(value, value)
 
 
-def aurora_audit_parameters(audit: ServerAudit) -> list[dict[str, str]]:
+def aurora_audit_parameters(
+    audit: ServerAudit,
+) -> list[aws.rds.ClusterParameterGroupParameterArgsDict]:
     """Cluster parameter group entries: pgaudit preloaded (a static parameter: it takes
     effect at the next reboot), its object-audit role, and the tier's log settings."""
-    parameters = [
+    parameters: list[aws.rds.ClusterParameterGroupParameterArgsDict] = [
         {
             "name": "shared_preload_libraries",
             "value": SHARED_PRELOAD_LIBRARIES,
