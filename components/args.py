@@ -15,7 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
-from components.model.catalog import Isolation
+from components.model.audit import ServerAudit
+from components.model.catalog import Isolation, MonitoringProfile
 from components.model.cell import PlacedTenant
 
 
@@ -120,6 +121,10 @@ class ServerArgs:
     postgres_major_version: int = 16
     storage_limit_gb: int = 1024  # ceiling for automatic storage growth, where the cloud has one
     replicas: ReplicaArgs = field(default_factory=ReplicaArgs)
+    # What the server records in its log (pgaudit classes, slow statements) and for how long.
+    audit: ServerAudit = field(default_factory=ServerAudit)
+    # Alarm thresholds of the tier (README: alarms per tier).
+    monitoring: MonitoringProfile = field(default_factory=MonitoringProfile)
     # The tenants on this server, whose isolation inside PostgreSQL the server applies.
     tenants: tuple[PlacedTenant, ...] = ()
     pooler: PoolerArgs | None = None  # None: clients connect to the server itself

@@ -15,6 +15,7 @@ from components.args import (
     ReplicaWindowArgs,
     ServerArgs,
 )
+from components.model.audit import ServerAudit, resolve_audit
 from components.model.blueprint import Blueprint, ServerSpec
 from components.model.catalog import PoolingProfile
 from components.model.stack import StackSettings
@@ -56,6 +57,8 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         storage_limit_gb=database.storage_limit_gb,
         tenants=spec.tenants,
         pooler=pooler_args(spec.pooling),
+        audit=server_audit(spec),
+        monitoring=database.monitoring,
         replicas=ReplicaArgs(
             min_count=database.min_read_replicas,
             max_count=database.max_read_replicas,
@@ -65,6 +68,14 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
                 for w in database.scale_windows
             ),
         ),
+    )
+
+
+def server_audit(spec: ServerSpec) -> ServerAudit:
+    """The tier's audit section, with defaults from the frameworks of the server's tenants."""
+    audit = spec.database.audit
+    return resolve_audit(
+        audit.log_classes, audit.slow_statement_ms, audit.log_retention_days, spec.compliance
     )
 
 

@@ -35,6 +35,7 @@ POOLER_TLS = "pooler-tls"
 POOLER_IAM = "pooler-iam-auth"
 POOLER_TRANSACTION = "pooler-transaction-mode"
 POOLER_PRIVATE = "pooler-private-network"
+AUDIT_LOGGING = "audit-logging"
 
 
 @dataclass(frozen=True)

@@ -440,6 +440,16 @@ class PlanMocks(Mocks):
             "accessToken": "mock-access-token",
         }
 
+    def _gcp_logging_cmek(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The project's Cloud Logging service account, which a log bucket's CMEK must allow."""
+        project = args.get("project") or self.gcp_project
+        return {
+            "id": f"projects/{project}/cmekSettings",
+            "name": f"projects/{project}/cmekSettings",
+            "project": project,
+            "serviceAccountId": "cmek-p123456789012@gcp-sa-logging.iam.gserviceaccount.com",
+        }
+
     def _azure_client_config(self, _args: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "clientId": AZURE_CLIENT_ID,
@@ -458,6 +468,7 @@ _CALLS: dict[str, Callable[[PlanMocks, Mapping[str, Any]], dict[str, Any]]] = {
     "gcp:organizations/getProject:getProject": PlanMocks._gcp_project,
     "gcp:organizations/getClientConfig:getClientConfig": PlanMocks._gcp_client_config,
     "azure-native:authorization:getClientConfig": PlanMocks._azure_client_config,
+    "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": PlanMocks._gcp_logging_cmek,
 }
 
 

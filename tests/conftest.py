@@ -16,9 +16,16 @@ import psycopg
 import pytest
 from hypothesis import settings
 
+from components.model.audit import ServerAudit, postgres_settings
 from components.postgres.apply import ApplyReport, apply_plan
 from components.postgres.sqlplan import SqlPlan, TenantDb, build_plan
-from tests.support.pgserver import MIN_VERSION, PgServer, start_server
+from tests.support.pgserver import (
+    MIN_VERSION,
+    PgServer,
+    has_pgaudit,
+    pgaudit_settings,
+    start_server,
+)
 
 # Property tests: no wall-clock deadline (timing belongs in benchmarks, and a loaded CI
 # machine would fail them at random); in CI, a fixed example sequence so a red run is
@@ -30,12 +37,29 @@ settings.load_profile("ci" if os.environ.get("CI") else "tenancy")
 _names = itertools.count(1)
 
 
+def _audited_settings() -> dict[str, str]:
+    """Like a cloud server: the user and database on each log line (Aurora's prefix has them
+    too), so an audit record says who did it."""
+    settings = {**postgres_settings(ServerAudit()), "log_line_prefix": "%t:%u@%d:%p:"}
+    return pgaudit_settings(settings)
+
+
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgServer]:
-    server = start_server()
+    audit = has_pgaudit()
+    # Logs like a cloud server of a default tier: pgaudit's classes, connections, lock waits.
+    server = start_server(_audited_settings() if audit else None)
     try:
-        with psycopg.connect(server.dsn()) as conn:
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
             version = conn.info.server_version
+            if audit:
+                # The clouds let their admin role create pgaudit (it is on their allow-lists);
+                # local PostgreSQL lets only a superuser create an untrusted extension. So
+                # the superuser creates it in template1, as the cloud's admin would: every
+                # database created afterwards has it, and the plan finds it done.
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pgaudit")
+                with psycopg.connect(server.dsn("template1"), autocommit=True) as template:
+                    template.execute("CREATE EXTENSION IF NOT EXISTS pgaudit")
         if version < MIN_VERSION * 10_000:
             pytest.fail(f"PostgreSQL {MIN_VERSION}+ required, found {version}")
         yield server

@@ -10,8 +10,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import ADMIN_USER, ServerArgs
+from components.aws.alarms import cluster_alarms
+from components.aws.audit_logging import aurora_audit_parameters
 from components.aws.key import KmsKey, KmsKeyArgs
+from components.aws.log_archive import postgres_log_group
 from components.aws.replica_autoscaling import replica_autoscaling
+from components.model.alarms import aurora_alarms
 from components.model.naming import physical_name
 from components.tier_server import BuiltServer
 
@@ -33,6 +37,10 @@ def db_user_arn_prefix(cluster_arn: str, cluster_resource_id: str) -> str:
 class AuroraServerArgs:
     server: ServerArgs
     kms_key_arn: Any  # Input[str]: the tenant's or shard's own CMK
+    # Input[str]: the cell's log key; None: RDS creates the log group (unencrypted, kept forever)
+    log_key_arn: Any = None
+    alert_topic_arn: Any = None  # Input[str]: where the cluster's alarms notify; None: nowhere
+    monitoring_role_arn: Any = None  # Input[str]: enhanced monitoring's role; None: off
 
 
 class AuroraServer(pulumi.ComponentResource):
@@ -60,6 +68,21 @@ class AuroraServer(pulumi.ComponentResource):
             opts=child,
         )
         parameters = self._parameter_group(name, server, child)
+        # Before the cluster, or RDS makes the log group itself on first export.
+        logs = []
+        if args.log_key_arn is not None:
+            logs.append(
+                postgres_log_group(
+                    self,
+                    name,
+                    server.physical_name,
+                    server.audit.log_retention_days,
+                    args.log_key_arn,
+                    server.region,
+                    server.tags,
+                    server.protect,
+                )
+            )
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             **self._cluster_inputs(server, args.kms_key_arn),
@@ -67,10 +90,22 @@ class AuroraServer(pulumi.ComponentResource):
             vpc_security_group_ids=[security_group.id],
             db_cluster_parameter_group_name=parameters.name,
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
-            opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=server.protect, depends_on=logs),
         )
         for ordinal in range(2 if server.high_availability else 1):
-            self._instance(name, server, cluster, ordinal, args.kms_key_arn)
+            self._instance(name, server, cluster, ordinal, args)
+        readers = server.high_availability or server.replicas.max_count > 0
+        cluster_alarms(
+            self,
+            name,
+            server.physical_name,
+            aurora_alarms(server.monitoring, server.max_capacity, readers),
+            server.monitoring.period_minutes,
+            args.alert_topic_arn,
+            logs[0] if logs else None,
+            server.region,
+            server.tags,
+        )
         self.endpoint = cluster.endpoint
         self.reader_endpoint = cluster.reader_endpoint
         self.cluster_identifier = cluster.cluster_identifier
@@ -187,6 +222,7 @@ class AuroraServer(pulumi.ComponentResource):
                     "apply_method": "pending-reboot",
                 },
                 {"name": "log_connections", "value": "1", "apply_method": "immediate"},
+                *aurora_audit_parameters(server.audit),
             ],
             region=server.region,
             tags=dict(server.tags),
@@ -199,7 +235,7 @@ class AuroraServer(pulumi.ComponentResource):
         server: ServerArgs,
         cluster: aws.rds.Cluster,
         ordinal: int,
-        kms_key_arn: Any,
+        args: AuroraServerArgs,
     ) -> aws.rds.ClusterInstance:
         # Two instances in two AZs give a failover target when the tier asks for HA.
         zone = f"{server.region}{'ab'[ordinal]}"
@@ -214,7 +250,8 @@ class AuroraServer(pulumi.ComponentResource):
             availability_zone=zone,
             publicly_accessible=False,
             performance_insights_enabled=True,
-            performance_insights_kms_key_id=kms_key_arn,
+            performance_insights_kms_key_id=args.kms_key_arn,
+            **self._enhanced_monitoring(server, args.monitoring_role_arn),
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
             region=server.region,
@@ -222,12 +259,25 @@ class AuroraServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    @staticmethod
+    def _enhanced_monitoring(server: ServerArgs, role_arn: Any) -> dict[str, Any]:
+        """OS metrics every ``enhanced_monitoring_interval_seconds``, when the cell has a role."""
+        if role_arn is None:
+            return {}
+        return {
+            "monitoring_interval": server.monitoring.enhanced_monitoring_interval_seconds,
+            "monitoring_role_arn": role_arn,
+        }
+
 
 @dataclass(frozen=True)
 class CellFacts:
-    """What every server of an AWS cell shares beyond ``ServerArgs``: nothing yet (the
-    network travels in ``ServerArgs.network``). Present so the six silo/shard args of the
-    three clouds have one shape."""
+    """What every server of an AWS cell shares beyond ``ServerArgs`` (the network travels
+    in ``ServerArgs.network``)."""
+
+    log_key_arn: Any = None  # Input[str]: the cell's key for its servers' logs
+    alert_topic_arn: Any = None  # Input[str]: the cell's alarm topic
+    monitoring_role_arn: Any = None  # Input[str]: the cell's enhanced-monitoring role
 
 
 def encrypted_aurora(
@@ -236,6 +286,7 @@ def encrypted_aurora(
     server: ServerArgs,
     key_name: str,
     purpose: str,
+    cell: CellFacts | None = None,
 ) -> BuiltServer:
     """The CMK, the cluster it encrypts and its replica autoscaling (``server.replicas``),
     as children of ``parent`` (a silo tenant or a shard)."""
@@ -253,7 +304,13 @@ def encrypted_aurora(
     )
     database = AuroraServer(
         f"{name}-db",
-        AuroraServerArgs(server=server, kms_key_arn=key.arn),
+        AuroraServerArgs(
+            server=server,
+            kms_key_arn=key.arn,
+            log_key_arn=cell.log_key_arn if cell is not None else None,
+            alert_topic_arn=cell.alert_topic_arn if cell is not None else None,
+            monitoring_role_arn=cell.monitoring_role_arn if cell is not None else None,
+        ),
         pulumi.ResourceOptions(parent=parent),
     )
     replica_autoscaling(

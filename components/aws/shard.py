@@ -26,5 +26,5 @@ class Shard(TierServer):
     def __init__(self, name: str, args: ShardArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tenancy:aws:Shard", name, None, opts)
         purpose = f"{args.server.isolation} shard {args.server.owner}"
-        built = encrypted_aurora(self, name, args.server, args.key_name, purpose)
+        built = encrypted_aurora(self, name, args.server, args.key_name, purpose, args.cell)
         self._complete(name, args.server, built)

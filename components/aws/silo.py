@@ -22,5 +22,5 @@ class SiloTenant(TierServer):
     def __init__(self, name: str, args: SiloTenantArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("tenancy:aws:SiloTenant", name, None, opts)
         purpose = f"silo tenant {args.server.owner}"
-        built = encrypted_aurora(self, name, args.server, args.key_name, purpose)
+        built = encrypted_aurora(self, name, args.server, args.key_name, purpose, args.cell)
         self._complete(name, args.server, built)

@@ -9,7 +9,9 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import ADMIN_USER, ServerArgs, admin_password
+from components.azure.audit_logging import audit_parameters
 from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
+from components.azure.log_workspace import diagnostic_logs
 from components.azure.read_replica import FlexibleReadReplica, FlexibleReadReplicaArgs
 from components.azure.server_guards import delete_lock, tls_parameters
 from components.model.naming import physical_name
@@ -40,6 +42,7 @@ class FlexibleServerArgs:
     geo_backup: GeoBackupDecision
     geo_key_uri: Any = None  # Input[str]: required by Azure when geo backup is on
     geo_identity_id: Any = None
+    log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace; None: none
 
 
 class FlexibleServer(pulumi.ComponentResource):
@@ -64,7 +67,10 @@ class FlexibleServer(pulumi.ComponentResource):
             # Stateful: Pulumi refuses to delete it in prod until someone unprotects it on purpose.
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
-        tls_parameters(self, name, flexible.name, args.resource_group_name, primary=True)
+        last_tls = tls_parameters(self, name, flexible.name, args.resource_group_name, primary=True)
+        audit_parameters(
+            self, name, flexible.name, args.resource_group_name, server.audit, after=last_tls
+        )
         azure.dbforpostgresql.Database(
             f"{name}-database",
             database_name=server.database_name,
@@ -85,6 +91,8 @@ class FlexibleServer(pulumi.ComponentResource):
         )
         if server.deletion_protection:
             delete_lock(self, name, flexible.id, server.owner)
+        if args.log_workspace_id is not None:
+            diagnostic_logs(self, name, flexible.id, args.log_workspace_id)
         self.endpoint = flexible.fully_qualified_domain_name
         self.server_id = flexible.id
         # The URI names the secret; it is not the password, so it need not stay secret.
@@ -168,6 +176,7 @@ class CellFacts:
     entra_tenant_id: Any  # Input[str]
     geo_backup: GeoBackupDecision
     geo_vault: VaultRef | None = None  # in the paired region, only when geo backup is on
+    log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace
 
 
 def encrypted_flexible_server(
@@ -201,6 +210,7 @@ def encrypted_flexible_server(
             geo_backup=cell.geo_backup,
             geo_key_uri=key.geo_key_uri,
             geo_identity_id=key.geo_identity_id,
+            log_workspace_id=cell.log_workspace_id,
         ),
         pulumi.ResourceOptions(parent=parent),
     )

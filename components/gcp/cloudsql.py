@@ -10,6 +10,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.args import ADMIN_USER, ServerArgs, admin_password
+from components.gcp.audit_logging import cloudsql_audit_flags
 from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
 from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplicaArgs
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
@@ -161,7 +162,8 @@ class CloudSqlServer(pulumi.ComponentResource):
             },
             "retain_backups_on_delete": True,
             "database_flags": [
-                {"name": flag, "value": value} for flag, value in DATABASE_FLAGS.items()
+                {"name": flag, "value": value}
+                for flag, value in {**DATABASE_FLAGS, **cloudsql_audit_flags(server.audit)}.items()
             ],
             "maintenance_window": {
                 "day": start.gcp_day,

@@ -12,6 +12,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from components.model.audit import DEFAULT_SLOW_STATEMENT_MS, AuditClass
+
 Cloud = Literal["aws", "azure", "gcp"]
 Isolation = Literal["pool", "bridge", "silo"]
 Framework = Literal["gdpr", "hipaa", "pci", "soc2", "iso27001"]
@@ -77,6 +79,57 @@ class DatabaseScaleWindow(_ScaleWindow):
     )
 
 
+class AuditProfile(_Strict):
+    """What every server of the tier records in its PostgreSQL log (pgaudit and friends)."""
+
+    log_classes: list[AuditClass] | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "pgaudit.log classes. Default: [ddl, role, write] on a server holding a HIPAA or "
+            "PCI tenant, [ddl, role] otherwise."
+        ),
+    )
+    slow_statement_ms: Annotated[int, Field(ge=0, le=3_600_000)] = Field(
+        default=DEFAULT_SLOW_STATEMENT_MS,
+        description="log_min_duration_statement: log statements slower than this (ms).",
+    )
+    log_retention_days: Annotated[int, Field(ge=1, le=3653)] | None = Field(
+        default=None,
+        description="Days the server's logs are kept. Default: 365 if regulated, else 90.",
+    )
+
+
+class MonitoringProfile(_Strict):
+    """Alarm thresholds for every server of the tier (defaults: README's alarm table)."""
+
+    cpu_percent: Percent = Field(default=80, description="Alarm above this CPU %.")
+    connections_percent: Percent = Field(
+        default=80, description="Alarm above this share of the connection limit (%)."
+    )
+    storage_used_percent: Percent = Field(
+        default=85, description="Alarm above this share of storage used (%)."
+    )
+    replica_lag_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=30, description="Alarm when a read replica lags more than this (s)."
+    )
+    capacity_percent: Percent = Field(
+        default=90, description="Alarm when compute nears its max (Aurora ACU utilisation %)."
+    )
+    deadlocks: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=1, description="Alarm at this many deadlocks in one period."
+    )
+    failed_connections: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=10, description="Alarm at this many failed connections in one period."
+    )
+    period_minutes: Annotated[int, Field(ge=1, le=60)] = Field(
+        default=5, description="Evaluation period of every alarm (minutes)."
+    )
+    enhanced_monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
+        default=60, description="AWS enhanced monitoring interval (s)."
+    )
+
+
 class DatabaseProfile(_Strict):
     """Database sizing and durability for a tier; capacity is in AWS ACUs (1 ACU ~ 2 GiB)."""
 
@@ -112,6 +165,12 @@ class DatabaseProfile(_Strict):
     )
     scale_windows: list[DatabaseScaleWindow] = Field(
         default=[], description="Scheduled scale-up windows (predictive scaling)."
+    )
+    audit: AuditProfile = Field(
+        default=AuditProfile(), description="Audit logging of every server of the tier."
+    )
+    monitoring: MonitoringProfile = Field(
+        default=MonitoringProfile(), description="Alarm thresholds of every server of the tier."
     )
 
 

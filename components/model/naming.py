@@ -85,3 +85,10 @@ class NameRegistry:
                 "rename one tenant id so they differ after normalisation"
             )
         return name
+
+
+# The last name part of a cell's log destinations (AWS log key alias, Azure workspace, GCP
+# log bucket and key ring). Two letters: tenant ids have at least three, so no tenant's
+# server or key name can ever equal a cell's log name.
+CELL_LOGS = "lg"
+CELL_ALERTS = "al"  # the cell's alarm topic and monitoring role (same reason)

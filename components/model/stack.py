@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .alerts import AlertChannel, parse_alerts
 from .appconfig import AppSettings, parse_app_settings
 from .catalog import CLOUDS, Catalog
 from .cell import Cell, parse_stack_name
@@ -30,6 +31,7 @@ OPTIONAL_KEYS = (
     "gcp:project",
     "tenancy:app",
     "tenancy:repositoryUrl",  # the repository's web address, for links in SARIF
+    "tenancy:alerts",
 )
 REPOSITORY_URL_HINT = (
     "set it to the repository's web address, e.g. https://github.com/acme/platform"
@@ -59,6 +61,8 @@ class StackSettings:
     # The settings the stack file gives a value, as "tenancy:app.oidcIssuerUrl" for nested
     # ones: what a prerequisite check asks for (``CloudTraits.identity.required_setting``).
     given: frozenset[str] = frozenset()
+    # Where alarms notify (tenancy:alerts); at least one in production.
+    alerts: tuple[AlertChannel, ...] = ()
 
     @property
     def deletion_protection(self) -> bool:
@@ -251,6 +255,8 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
             app = parse_app_settings(raw_app, file, cell.cloud)
     except InputError as error:
         issues += error.issues
+    alerts, alert_issues = parse_alerts(config.get("tenancy:alerts"), file, cell.is_production)
+    issues += alert_issues
     if issues:
         raise InputError(issues)
     return StackSettings(
@@ -262,6 +268,7 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         gcp_project=config.get("gcp:project"),
         allow_destroy=config.get("tenancy:allowDestroy") in (True, "true"),
         given=_given_settings(config),
+        alerts=alerts,
     )
 
 

@@ -308,6 +308,16 @@ def _database_rules(db: DatabaseProfile) -> list[Finding]:
             )
         )
     found += _window_rules("database", db.scale_windows)
+    classes = db.audit.log_classes or []
+    repeated = sorted({c for c in classes if classes.count(c) > 1})
+    if repeated:
+        found.append(
+            (
+                ("database", "audit", "log_classes"),
+                f"log_classes lists {', '.join(repeated)} more than once",
+                "list each pgaudit class once",
+            )
+        )
     for index, window in enumerate(db.scale_windows):
         loc: Loc = ("database", "scale_windows", index)
         found += _range_rule(

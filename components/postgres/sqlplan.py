@@ -802,8 +802,14 @@ def build_plan(
             (t.statement_timeout_ms for t in ordered), default=DEFAULT_STATEMENT_TIMEOUT_MS
         )
         statements += _pool_shared(tables, timeout)
+    # Imported here: audit.py builds on this module's Statement.
+    from . import audit
+
+    statements += audit.audit_shared_statements()
     for tenant in ordered:
         statements += tenant_statements(isolation, tenant, tables)
+        if isolation == "silo":
+            statements += audit.audit_tenant_database(tenant.id, tenant_role(tenant.id))
     # Last: the recorded model version is the one every copy now has.
     statements.append(_marker_server_row(server, isolation, cell, tables))
     return SqlPlan(

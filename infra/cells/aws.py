@@ -5,7 +5,9 @@ from __future__ import annotations
 import pulumi
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
+from components.aws.alarms import CellAlerting, CellAlertingArgs
 from components.aws.aurora import CellFacts
+from components.aws.log_archive import CellLogKey, CellLogKeyArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.rds_proxy import RdsProxy, RdsProxyArgs
 from components.aws.shard import Shard, ShardArgs
@@ -13,7 +15,7 @@ from components.aws.silo import SiloTenant, SiloTenantArgs
 from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
-from components.model.naming import physical_name
+from components.model.naming import CELL_ALERTS, CELL_LOGS, physical_name
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
 from components.model.workloads import WorkloadSpec
@@ -47,6 +49,49 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
     return network.network
 
 
+def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
+    return resource_tags(
+        "aws",
+        tenant="shared",
+        tier="cell",
+        isolation="network",  # the tag rule's value for cell-wide infrastructure
+        residency=blueprint.residency,
+        compliance=(),
+        environment=settings.cell.environment,
+    )
+
+
+def _log_key(settings: StackSettings, blueprint: Blueprint) -> CellLogKey:
+    """The cell's key for its servers' PostgreSQL logs, in the cell's region."""
+    env = settings.cell.environment
+    tags = _cell_tags(settings, blueprint)
+    return CellLogKey(
+        "cell-log-key",
+        CellLogKeyArgs(
+            alias=physical_name("aws.kms_alias", NAME_PREFIX, env, CELL_LOGS),
+            region=settings.cell.region,
+            tags=tags,
+            protect=settings.cell.is_production,
+        ),
+    )
+
+
+def _alerting(settings: StackSettings, blueprint: Blueprint, key_arn: object) -> CellAlerting:
+    """The cell's alarm topic (encrypted with the log key) and enhanced-monitoring role."""
+    env = settings.cell.environment
+    return CellAlerting(
+        "cell-alerts",
+        CellAlertingArgs(
+            topic_name=physical_name("aws.resource", NAME_PREFIX, env, CELL_ALERTS),
+            role_name=physical_name("aws.resource", NAME_PREFIX, env, CELL_ALERTS, "em"),
+            kms_key_arn=key_arn,
+            channels=settings.alerts,
+            region=settings.cell.region,
+            tags=_cell_tags(settings, blueprint),
+        ),
+    )
+
+
 class Cell:
     """An AWS cell (see ``infra.cells.CloudCell``)."""
 
@@ -55,7 +100,13 @@ class Cell:
 
     def deploy_servers(self) -> DeployedServers:
         network = _network(self.settings, self.blueprint)
-        cell = CellFacts()
+        log_key = _log_key(self.settings, self.blueprint)
+        alerting = _alerting(self.settings, self.blueprint, log_key.arn)
+        cell = CellFacts(
+            log_key_arn=log_key.arn,
+            alert_topic_arn=alerting.topic_arn,
+            monitoring_role_arn=alerting.monitoring_role_arn,
+        )
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:

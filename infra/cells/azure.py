@@ -11,6 +11,7 @@ import pulumi_azure_native as azure
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.azure.flexible_server import CellFacts, sku_for
 from components.azure.key import VaultRef
+from components.azure.log_workspace import LogWorkspace, LogWorkspaceArgs
 from components.azure.network import PrivateNetwork, PrivateNetworkArgs
 from components.azure.pgbouncer import BuiltinPgBouncer, BuiltinPgBouncerArgs
 from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
@@ -23,14 +24,14 @@ from components.azure.workload_identity import (
 )
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
-from components.model.naming import physical_name
+from components.model.naming import CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity, workload_tags
-from infra.servers import DeployedServers, deploy_servers
+from infra.servers import DeployedServers, deploy_servers, server_audit
 
 
 def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
@@ -140,6 +141,29 @@ def cell_facts(
         entra_tenant_id=client.tenant_id,
         geo_backup=geo,
         geo_vault=geo_vault,
+        log_workspace_id=_log_workspace(settings, blueprint, group, tags).workspace_id,
+    )
+
+
+def _log_workspace(
+    settings: StackSettings, blueprint: Blueprint, group: Any, tags: dict[str, str]
+) -> LogWorkspace:
+    """The cell's Log Analytics workspace, in the cell's own region, kept as long as the
+    cell's longest-retained server needs."""
+    cell = settings.cell
+    retention = max((server_audit(s).log_retention_days for s in blueprint.servers), default=90)
+    return LogWorkspace(
+        "cell-logs",
+        LogWorkspaceArgs(
+            workspace_name=physical_name(
+                "azure.resource", NAME_PREFIX, cell.environment, CELL_LOGS
+            ),
+            resource_group_name=group,
+            location=cell.region,
+            retention_days=retention,
+            tags=tags,
+            protect=cell.is_production,
+        ),
     )
 
 

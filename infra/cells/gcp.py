@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from components.args import NetworkArgs, ServerArgs
 from components.gcp.cloudsql import CellFacts
+from components.gcp.log_bucket import CellLogBucket, CellLogBucketArgs
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
 from components.gcp.service_agent import ServiceAgent, ServiceAgentArgs
 from components.gcp.shard import Shard, ShardArgs
@@ -13,13 +14,14 @@ from components.gcp.workload_identity import WorkloadIdentity as GkeIdentity
 from components.gcp.workload_identity import WorkloadIdentityArgs as GkeIdentityArgs
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
-from components.model.naming import physical_name
+from components.model.naming import CELL_LOGS, physical_name
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
+from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity
-from infra.servers import DeployedServers, deploy_servers
+from infra.servers import DeployedServers, deploy_servers, server_audit
 
 
 def _network(settings: StackSettings) -> NetworkArgs:
@@ -61,6 +63,37 @@ def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
     )
 
 
+def _log_bucket(settings: StackSettings, blueprint: Blueprint) -> CellLogBucket | None:
+    """The cell's log bucket and sink, in the cell's region (needs the stack's gcp:project)."""
+    if not settings.gcp_project:
+        return None
+    cell = settings.cell
+    audits = [server_audit(spec) for spec in blueprint.servers]
+    labels = resource_tags(
+        "gcp",
+        tenant=SHARED_TENANT,
+        tier="cell",
+        isolation="network",  # the tag rule's value for cell-wide infrastructure
+        residency=blueprint.residency,
+        compliance=(),
+        environment=cell.environment,
+    )
+    return CellLogBucket(
+        "cell-logs",
+        CellLogBucketArgs(
+            bucket_id=physical_name("gcp.resource", NAME_PREFIX, cell.environment, CELL_LOGS),
+            key_name=physical_name("gcp.kms", NAME_PREFIX, cell.environment, CELL_LOGS),
+            project=settings.gcp_project,
+            region=cell.region,
+            retention_days=max((a.log_retention_days for a in audits), default=90),
+            # Locked retention cannot be shortened: production evidence of regulated data only.
+            locked=cell.is_production and any(a.regulated for a in audits),
+            labels=labels,
+            protect=cell.is_production,
+        ),
+    )
+
+
 class Cell:
     """A GCP cell (see ``infra.cells.CloudCell``)."""
 
@@ -70,6 +103,7 @@ class Cell:
     def deploy_servers(self) -> DeployedServers:
         cell = cell_facts(self.settings, self.blueprint)
         network = _network(self.settings)
+        _log_bucket(self.settings, self.blueprint)
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:

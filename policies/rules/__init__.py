@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..framework import Rule
 from . import (
+    audit,
     backups,
     deletion,
     encryption,
@@ -27,6 +28,7 @@ FAMILIES = (
     kubernetes,
     tagging,
     stack,
+    audit,
 )
 RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -24,6 +24,7 @@ MATRIX = (
     framework.BACKUPS_PITR,
     framework.DELETION_PROTECTION,
     framework.REGION_FENCING,
+    framework.AUDIT_LOGGING,
 )
 
 

@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.aws.aurora import AuroraServer
-from components.azure import server_guards
+from components.azure import audit_logging, server_guards
 from components.azure.flexible_server import FlexibleServer
 from components.gcp.cloudsql import CloudSqlServer
 from components.k8s import workload
@@ -124,6 +124,31 @@ def _no_force_ssl(mp: pytest.MonkeyPatch) -> None:
     patch_resource(mp, aws.rds.ClusterParameterGroup, change)
 
 
+def _no_pgaudit_on_aurora(mp: pytest.MonkeyPatch) -> None:
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        kwargs["parameters"] = [p for p in kwargs["parameters"] if "pgaudit" not in p["value"]]
+
+    patch_resource(mp, aws.rds.ClusterParameterGroup, change)
+
+
+def _no_pgaudit_on_flexible_server(mp: pytest.MonkeyPatch) -> None:
+    original = audit_logging.audit_parameter_values
+    mp.setattr(
+        audit_logging,
+        "audit_parameter_values",
+        lambda audit: {k: v for k, v in original(audit).items() if k != "azure.extensions"},
+    )
+
+
+def _pgaudit_flag_off(mp: pytest.MonkeyPatch) -> None:
+    def change(inputs: dict[str, Any]) -> None:
+        for flag in inputs["database_flags"]:
+            if flag["name"] == "cloudsql.enable_pgaudit":
+                flag["value"] = "off"
+
+    patch_static(mp, CloudSqlServer, "_settings", change)
+
+
 def _multi_region_key(mp: pytest.MonkeyPatch) -> None:
     patch_resource(mp, aws.kms.Key, lambda _n, kw: kw.update(multi_region=True))
 
@@ -205,6 +230,14 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
         _proxy(vpc_subnet_ids=["subnet-public-a"]),
         "aws-rds-proxy-disallow-public-subnets",
     ),
+    ("aws-no-pgaudit", AWS, _no_pgaudit_on_aurora, "aws-rds-parametergroup-enable-pgaudit"),
+    (
+        "azure-pgaudit-not-allow-listed",
+        AZURE,
+        _no_pgaudit_on_flexible_server,
+        "azure-postgresql-configuration-enable-pgaudit",
+    ),
+    ("gcp-pgaudit-off", GCP, _pgaudit_flag_off, "gcp-sql-instance-enable-pgaudit"),
     # Azure
     (
         "azure-public-network",

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from components.aws.audit_logging import aurora_audit_parameters
+from components.gcp.audit_logging import cloudsql_audit_flags
+from components.model.audit import ServerAudit
 from policies.rules import BY_ID, RULES
 from policies.waivers import parse_waivers
 from tests.support.policy_baselines import baseline, changed, ctx, k8s_labels, res, urn
@@ -19,6 +22,16 @@ US_GCP = "(us-central1, us-east1)"
 FORCE_SSL_ONLY = [{"applyMethod": "pending-reboot", "name": "rds.force_ssl", "value": "1"}]
 LOGS_ONLY = [{"applyMethod": "immediate", "name": "log_connections", "value": "1"}]
 KEY = "projects/tenancy-prod-4711/locations/{}/keyRings/tnc-prod-cyberdyne"
+# What components/aws/audit_logging.py and components/gcp/audit_logging.py set by default.
+AUDITED = [
+    *FORCE_SSL_ONLY,
+    *LOGS_ONLY,
+    *aurora_audit_parameters(ServerAudit()),
+]
+AUDIT_FLAGS = [
+    {"name": k, "value": v}
+    for k, v in {"log_connections": "on", **cloudsql_audit_flags(ServerAudit())}.items()
+]
 
 # (rule id, baseline, [(path, value), ...], expected messages | None for not applicable, ctx kwargs)
 CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, Any]]] = [
@@ -230,6 +243,47 @@ CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, A
         "aws_cluster",
         [("enabledCloudwatchLogsExports", "<unknown>")],
         ["cannot verify enabledCloudwatchLogsExports: it is not known at plan time"],
+        {},
+    ),
+    # --- audit logging (issue 13); more cases in test_policy_audit.py
+    ("aws-rds-parametergroup-enable-pgaudit", "aws_params", [("parameters", AUDITED)], [], {}),
+    (
+        "aws-rds-parametergroup-enable-pgaudit",
+        "aws_params",
+        [("parameters", [p for p in AUDITED if p["name"] != "shared_preload_libraries"])],
+        ["shared_preload_libraries is None; it must load pgaudit"],
+        {},
+    ),
+    (
+        "aws-rds-parametergroup-enable-pgaudit",
+        "aws_params",
+        [],
+        [
+            "shared_preload_libraries is None; it must load pgaudit",
+            "pgaudit.log is not set; it must include ddl and role",
+            "log_disconnections is None; it must be on",
+        ],
+        {},
+    ),
+    (
+        "gcp-sql-instance-enable-pgaudit",
+        "gcp_sql",
+        [("settings.databaseFlags", AUDIT_FLAGS)],
+        [],
+        {},
+    ),
+    (
+        "gcp-sql-instance-enable-pgaudit",
+        "gcp_sql",
+        [("settings.databaseFlags", [f for f in AUDIT_FLAGS if f["name"] != "pgaudit.log"])],
+        ["pgaudit.log is not set; it must include ddl and role"],
+        {},
+    ),
+    (
+        "gcp-sql-instance-enable-pgaudit",
+        "gcp_sql",
+        [("settings.databaseFlags", "<unknown>")],
+        ["cannot verify settings.databaseFlags: it is not known at plan time"],
         {},
     ),
     ("gcp-sql-instance-enable-ssl-only", "gcp_sql", [], [], {}),

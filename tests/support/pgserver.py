@@ -149,6 +149,21 @@ class PgServer:
         self.stop()
 
 
+PGAUDIT_LIBRARY = "pgaudit"
+
+
+def has_pgaudit(bin_dir: Path | None = None) -> bool:
+    """Whether the server binaries come with pgaudit (Debian: postgresql-<major>-pgaudit)."""
+    lib_dir = (bin_dir or find_bin_dir()).parent / "lib"
+    return (lib_dir / f"{PGAUDIT_LIBRARY}.so").exists()
+
+
+def pgaudit_settings(server_settings: dict[str, str]) -> dict[str, str]:
+    """Server settings that load pgaudit, plus ``server_settings`` (what a cloud's
+    parameters set: components/model/audit.py)."""
+    return {"shared_preload_libraries": PGAUDIT_LIBRARY, **server_settings}
+
+
 def start_server(settings: dict[str, str] | None = None) -> PgServer:
     """initdb + start a cluster in a fresh temp dir on a free port."""
     bin_dir = find_bin_dir()

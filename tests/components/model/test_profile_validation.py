@@ -223,3 +223,44 @@ def test_app_override_on_a_shared_tier_is_rejected() -> None:
     message, hint = _issues(data)[f"tenants[{index}].overrides.app"]
     assert "share one Deployment" in message
     assert "silo tier" in hint
+
+
+# --- database.audit and database.monitoring (issue 13) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "path", "hint"),
+    [
+        ("monitoring", {"cpu_percent": 150}, "monitoring.cpu_percent", "lower the value"),
+        ("monitoring", {"replica_lag_seconds": 0}, "monitoring.replica_lag_seconds", "raise"),
+        (
+            "monitoring",
+            {"enhanced_monitoring_interval_seconds": 7},
+            "monitoring.enhanced_monitoring_interval_seconds",
+            "",
+        ),
+        ("audit", {"slow_statement_ms": -5}, "audit.slow_statement_ms", "raise"),
+        ("audit", {"log_classes": ["ddl", "everything"]}, "audit.log_classes[1]", ""),
+        ("audit", {"log_classes": ["ddl", "ddl"]}, "audit.log_classes", "list each"),
+    ],
+)
+def test_audit_and_monitoring_values_out_of_range_are_rejected(
+    section: str, values: dict[str, Any], path: str, hint: str
+) -> None:
+    data = _base()
+    data["tiers"]["free"]["database"][section] = values
+    issues = _issues(data)
+    key = f"tiers.free.database.{path}"
+    assert key in issues, issues
+    assert hint in issues[key][1]
+
+
+def test_audit_and_monitoring_defaults_are_documented_behaviour() -> None:
+    database = DatabaseProfile(min_capacity=1, max_capacity=2, backup_retention_days=7)
+    assert database.audit.log_classes is None  # resolved per server: ddl,role[,write]
+    assert database.audit.slow_statement_ms == 1000
+    monitoring = database.monitoring
+    assert (monitoring.cpu_percent, monitoring.connections_percent) == (80, 80)
+    assert (monitoring.storage_used_percent, monitoring.capacity_percent) == (85, 90)
+    assert (monitoring.replica_lag_seconds, monitoring.period_minutes) == (30, 5)
+    assert (monitoring.deadlocks, monitoring.failed_connections) == (1, 10)

@@ -35,6 +35,8 @@ def _config(stack: str = "dev-aws-eu-central-1", **extra: Any) -> dict[str, Any]
         "tenancy:cloud": cell.cloud,
         "tenancy:residency": "eu",
     }
+    if cell.is_production:  # production needs an alert channel (issue 13)
+        config["tenancy:alerts"] = [{"kind": "email", "target": "oncall@example.com"}]
     config.update({key.replace("__", ":"): value for key, value in extra.items()})
     return config
 

@@ -1,0 +1,81 @@
+"""tenancy:alerts: channels parse, bad ones are reported with path and fix, prod needs one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.model.alerts import AlertChannel
+from components.model.errors import InputError
+from components.model.stack import parse_stack_settings
+
+FILE = "stacks/Pulumi.prod-aws-eu-central-1.yaml"
+
+
+def _settings(stack: str, alerts: Any) -> Any:
+    config: dict[str, Any] = {
+        "aws:region": "eu-central-1",
+        "tenancy:environment": stack.split("-")[0],
+        "tenancy:cloud": "aws",
+        "tenancy:residency": "eu",
+    }
+    if alerts is not None:
+        config["tenancy:alerts"] = alerts
+    return parse_stack_settings(stack, config, FILE)
+
+
+def _issues(stack: str, alerts: Any) -> dict[str, tuple[str, str]]:
+    with pytest.raises(InputError) as caught:
+        _settings(stack, alerts)
+    return {i.path: (i.message, i.hint) for i in caught.value.issues}
+
+
+def test_channels_of_every_kind_parse() -> None:
+    alerts = [
+        {"kind": "email", "target": "oncall@example.com"},
+        {"kind": "webhook", "target": "https://hooks.example.com/db"},
+        {"kind": "opsgenie", "target": "https://api.eu.opsgenie.com/v1/json/amazonsns?apiKey=x"},
+    ]
+    settings = _settings("prod-aws-eu-central-1", alerts)
+    assert settings.alerts[0] == AlertChannel("email", "oncall@example.com")
+    assert [c.kind for c in settings.alerts] == ["email", "webhook", "opsgenie"]
+
+
+def test_prod_refuses_to_plan_without_a_channel() -> None:
+    issues = _issues("prod-aws-eu-central-1", None)
+    message, hint = issues["config.tenancy:alerts"]
+    assert message == "a production stack needs at least one alert channel"
+    assert "tenancy:alerts: [{kind: email" in hint
+
+
+def test_dev_may_go_without_channels() -> None:
+    assert _settings("dev-aws-eu-central-1", None).alerts == ()
+
+
+def test_unknown_channel_kind_is_reported_with_the_kinds() -> None:
+    issues = _issues("dev-aws-eu-central-1", [{"kind": "pager", "target": "x"}])
+    message, hint = issues["config.tenancy:alerts[0].kind"]
+    assert message == "unknown channel kind 'pager'"
+    assert hint == "use one of: email, webhook, pagerduty, opsgenie"
+
+
+@pytest.mark.parametrize(
+    ("channel", "path", "message"),
+    [
+        (
+            {"kind": "email", "target": "oncall"},
+            "config.tenancy:alerts[0].target",
+            "email target 'oncall' is not an e-mail address",
+        ),
+        (
+            {"kind": "webhook", "target": "http://hooks.example.com"},
+            "config.tenancy:alerts[0].target",
+            "webhook target 'http://hooks.example.com' is not an https URL",
+        ),
+        ({"kind": "email"}, "config.tenancy:alerts[0]", "expected kind and target"),
+    ],
+)
+def test_bad_channel_targets_are_reported(channel: dict[str, str], path: str, message: str) -> None:
+    issues = _issues("dev-aws-eu-central-1", [channel])
+    assert issues[path][0].startswith(message)
