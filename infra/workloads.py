@@ -88,6 +88,7 @@ def deploy(
             TenantWorkloadArgs(
                 namespace=spec.namespace,
                 labels=labels,
+                template_labels=spec.pod_labels(),
                 app=spec.app,
                 image=app.image,
                 port=app.port,
