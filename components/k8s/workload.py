@@ -28,6 +28,7 @@ class TenantWorkloadArgs:
     app: AppProfile
     image: str
     port: int
+    image_pull_policy: str = "IfNotPresent"  # prod images are digests; dev tags pass "Always"
     env: Mapping[str, str] = field(default_factory=dict)
     # Cloud workload identity: annotations for the ServiceAccount, labels for the pods.
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
@@ -173,6 +174,7 @@ class TenantWorkload(pulumi.ComponentResource):
                         {
                             "name": APP_NAME,
                             "image": args.image,
+                            "image_pull_policy": args.image_pull_policy,
                             "ports": [
                                 {"name": "http", "container_port": args.port, "protocol": "TCP"}
                             ],
