@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
-from components.model.catalog import Isolation
+from components.model.catalog import DEFAULT_POSTGRES_MAJOR_VERSION, Isolation
 from components.model.cell import PlacedTenant
 
 
@@ -117,7 +117,7 @@ class ServerArgs:
     protect: bool = False  # Pulumi `protect`: on in prod
     deletion_protection: bool = True  # the cloud API flag: on everywhere unless opted out
     encryption: EncryptionArgs = field(default_factory=EncryptionArgs)
-    postgres_major_version: int = 16
+    postgres_major_version: int = DEFAULT_POSTGRES_MAJOR_VERSION  # the tier's setting
     storage_limit_gb: int = 1024  # ceiling for automatic storage growth, where the cloud has one
     replicas: ReplicaArgs = field(default_factory=ReplicaArgs)
     # The tenants on this server, whose isolation inside PostgreSQL the server applies.

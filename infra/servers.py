@@ -54,6 +54,7 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         protect=settings.cell.is_production,
         deletion_protection=settings.deletion_protection,
         storage_limit_gb=database.storage_limit_gb,
+        postgres_major_version=database.postgres_major_version,
         tenants=spec.tenants,
         pooler=pooler_args(spec.pooling),
         replicas=ReplicaArgs(

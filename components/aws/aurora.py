@@ -17,8 +17,9 @@ from components.tier_server import BuiltServer
 
 POSTGRES_PORT = 5432
 ENGINE = "aurora-postgresql"
-# The newest minor of each major that Aurora offers; a major bump is a deliberate catalog change.
-ENGINE_VERSIONS = {15: "15.10", 16: "16.6"}
+# A minor of each major Aurora offers (clouds.py AWS postgres_major_versions); minors then
+# move by auto_minor_version_upgrade. A major bump is a deliberate catalog change.
+ENGINE_VERSIONS = {14: "14.15", 15: "15.10", 16: "16.6", 17: "17.5"}
 
 
 def db_user_arn_prefix(cluster_arn: str, cluster_resource_id: str) -> str:
@@ -111,6 +112,9 @@ class AuroraServer(pulumi.ComponentResource):
             "engine": ENGINE,
             "engine_mode": "provisioned",
             "engine_version": ENGINE_VERSIONS[server.postgres_major_version],
+            # A new tier major upgrades the cluster in place (with its instances and its new
+            # parameter group) in the maintenance window, instead of being refused.
+            "allow_major_version_upgrade": True,
             "database_name": server.database_name,
             "port": POSTGRES_PORT,
             "master_username": ADMIN_USER,
@@ -166,10 +170,15 @@ class AuroraServer(pulumi.ComponentResource):
     def _parameter_group(
         name: str, server: ServerArgs, child: pulumi.ResourceOptions
     ) -> aws.rds.ClusterParameterGroup:
+        # A parameter group belongs to one major (its family), so each major gets its own:
+        # the upgrade creates the new group, switches the cluster to it in the same modify
+        # call, then deletes the old one. One group renamed in place would be replaced while
+        # the cluster still uses it.
+        major = server.postgres_major_version
         return aws.rds.ClusterParameterGroup(
-            f"{name}-params",
-            name=physical_name("aws.rds_parameter_group", server.physical_name, "params"),
-            family=f"{ENGINE}{server.postgres_major_version}",
+            f"{name}-params-pg{major}",
+            name=physical_name("aws.rds_parameter_group", server.physical_name, f"pg{major}"),
+            family=f"{ENGINE}{major}",
             description=f"TLS-only settings for {server.owner}",
             parameters=[
                 {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"},

@@ -148,7 +148,7 @@ def test_availability_and_disk_follow_the_tier(any_plan: Plan, catalog: dict[str
         assert settings["availabilityType"] == expected
         assert settings["diskAutoresize"] is True
         assert settings["diskAutoresizeLimit"] == database.get("storage_limit_gb", 1024)
-        assert instance["inputs"]["databaseVersion"] == "POSTGRES_16"
+        assert instance["inputs"]["databaseVersion"] == "POSTGRES_17"  # the default tier major
 
 
 def test_iam_authentication_flag_is_on(any_plan: Plan) -> None:
