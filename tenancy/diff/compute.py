@@ -16,8 +16,8 @@ from components.model.moves import Home, dsn_hint, home, move_command
 from tenancy.diff.replacements import (
     DELETION_GUARD_TYPES,
     DELETION_PROTECTION_INPUTS,
-    SERVER_VERSION_INPUTS,
     REPLACE_ON_CHANGES,
+    SERVER_VERSION_INPUTS,
     STATEFUL_TYPES,
 )
 

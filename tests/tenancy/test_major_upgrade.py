@@ -27,7 +27,7 @@ SERVERS = {
 
 def test_default_major_is_the_newest_every_cloud_offers() -> None:
     offered = set.intersection(*(set(t.postgres_major_versions) for t in CLOUD_TRAITS.values()))
-    assert DEFAULT_POSTGRES_MAJOR_VERSION == max(offered)
+    assert max(offered) == DEFAULT_POSTGRES_MAJOR_VERSION
 
 
 def _plan(stack: str, directory: Path, major: int) -> Plan:
