@@ -17,18 +17,26 @@ import pulumi_random as random
 
 from components.model.catalog import DEFAULT_POSTGRES_MAJOR_VERSION, Isolation
 from components.model.cell import PlacedTenant
+from components.model.keys import DEFAULT_ROTATION_DAYS, EXPIRY_MARGIN_DAYS
 
 
 @dataclass(frozen=True)
 class EncryptionArgs:
     """Customer-managed key settings (one key per silo tenant, one per shard)."""
 
-    rotation_period_days: int = (
-        365  # yearly rotation: PCI DSS 3.6.4, and the AWS/GCP maximum cadence we accept
-    )
+    # Yearly by default (PCI DSS 3.6.4); 90 days for regulated tiers (components/model/keys.py).
+    rotation_period_days: int = DEFAULT_ROTATION_DAYS
     deletion_window_days: int = (
         30  # the longest grace period KMS allows; a deleted key makes data unreadable
     )
+    hsm: bool = False  # HSM-backed key material (Azure: Premium vault, RSA-HSM): pci/hipaa tiers
+    # AWS: IAM role names of the tenant's own workloads that may use the key (silo tenants).
+    tenant_role_names: tuple[str, ...] = ()
+
+    @property
+    def expiry_days(self) -> int:
+        """How long a key version lives (Key Vault): past its rotation, never before it."""
+        return self.rotation_period_days + EXPIRY_MARGIN_DAYS
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from components.args import (
     BackupArgs,
+    EncryptionArgs,
     NetworkArgs,
     PoolerArgs,
     PoolerEndpoint,
@@ -17,6 +18,7 @@ from components.args import (
 )
 from components.model.blueprint import Blueprint, ServerSpec
 from components.model.catalog import PoolingProfile
+from components.model.keys import is_regulated, rotation_days
 from components.model.stack import StackSettings
 from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
@@ -55,6 +57,10 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         deletion_protection=settings.deletion_protection,
         storage_limit_gb=database.storage_limit_gb,
         postgres_major_version=database.postgres_major_version,
+        encryption=EncryptionArgs(
+            rotation_period_days=rotation_days(spec.tier_compliance),
+            hsm=is_regulated(spec.tier_compliance),
+        ),
         tenants=spec.tenants,
         pooler=pooler_args(spec.pooling),
         replicas=ReplicaArgs(

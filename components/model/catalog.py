@@ -319,5 +319,19 @@ class Catalog(_Strict):
     def tier_of(self, tenant: Tenant) -> Tier:
         return self.tiers[tenant.tier]
 
+    def tier_frameworks(self, tier: str) -> tuple[str, ...]:
+        """Every framework a tenant of ``tier`` carries, in any cell (offboarded ones hold
+        no data and are left out): what the tier's keys and backups are built for."""
+        return tuple(
+            sorted(
+                {
+                    framework
+                    for tenant in self.tenants
+                    if tenant.tier == tier and tenant.status != "offboarded"
+                    for framework in tenant.compliance
+                }
+            )
+        )
+
 
 DEFAULT_TENANTS_PER_SHARD: dict[Isolation, int] = {"pool": 100, "bridge": 25, "silo": 1}
