@@ -35,6 +35,8 @@ POOLER_TLS = "pooler-tls"
 POOLER_IAM = "pooler-iam-auth"
 POOLER_TRANSACTION = "pooler-transaction-mode"
 POOLER_PRIVATE = "pooler-private-network"
+# The key control family: one row of the matrix over each cloud's key type (types.KEY_TYPES).
+KEY_MANAGEMENT = "key-management"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ AWS_KEY_USE_ACTIONS = (
 # Account administration without use: whoever manages keys cannot decrypt with them.
 AWS_KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
-    "kms:Create*",
+    "kms:CreateAlias",  # not kms:Create*: CreateGrant would hand out use
     "kms:Delete*",
     "kms:Describe*",
     "kms:Disable*",
@@ -85,9 +85,7 @@ def aws_key_policy(
             "Principal": {"AWS": root},
             "Action": [*AWS_KEY_USE_ACTIONS, "kms:CreateGrant", "kms:ListGrants"],
             "Resource": "*",
-            "Condition": {
-                "StringEquals": {"kms:ViaService": via, "kms:CallerAccount": account_id}
-            },
+            "Condition": {"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": account_id}},
         },
         {
             "Sid": "CloudWatchLogs",

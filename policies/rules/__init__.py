@@ -7,6 +7,7 @@ from . import (
     backups,
     deletion,
     encryption,
+    keys,
     kubernetes,
     network,
     pooling,
@@ -18,6 +19,7 @@ from . import (
 
 FAMILIES = (
     encryption,
+    keys,
     transit,
     network,
     pooling,
