@@ -44,6 +44,9 @@ class BackupArgs:
     retention_days: int
     pitr: bool = True
     window_utc: str = "01:00-02:00"  # before the default maintenance window, never overlapping it
+    # Copies in the cloud's backup vault that no one can delete before retention ends
+    # (AWS Backup Vault Lock, compliance mode): regulated tiers in prod.
+    immutable: bool = False
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,11 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         physical_name=spec.server_name,
         isolation=spec.isolation,
         region=settings.cell.region,
-        backup=BackupArgs(retention_days=database.backup_retention_days, pitr=database.pitr),
+        backup=BackupArgs(
+            retention_days=database.backup_retention_days,
+            pitr=database.pitr,
+            immutable=settings.cell.is_production and is_regulated(spec.tier_compliance),
+        ),
         network=network,
         tags=spec.tags,
         min_capacity=database.min_capacity,

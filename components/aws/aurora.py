@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import ADMIN_USER, ServerArgs
+from components.aws.backup import ImmutableBackup, ImmutableBackupArgs
 from components.aws.key import KmsKey, KmsKeyArgs
 from components.aws.replica_autoscaling import replica_autoscaling
 from components.model.naming import physical_name
@@ -38,6 +39,7 @@ class AuroraServerArgs:
 
 class AuroraServer(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     secret_arn: pulumi.Output[str | None]
     cluster_identifier: pulumi.Output[str]
@@ -73,6 +75,7 @@ class AuroraServer(pulumi.ComponentResource):
         for ordinal in range(2 if server.high_availability else 1):
             self._instance(name, server, cluster, ordinal, args.kms_key_arn)
         self.endpoint = cluster.endpoint
+        self.cluster_arn = cluster.arn
         self.reader_endpoint = cluster.reader_endpoint
         self.cluster_identifier = cluster.cluster_identifier
         self.cluster_resource_id = cluster.cluster_resource_id
@@ -268,6 +271,20 @@ def encrypted_aurora(
     replica_autoscaling(
         parent, name, database.cluster_identifier, server.region, server.tags, server.replicas
     )
+    if server.backup.immutable:
+        ImmutableBackup(
+            f"{name}-backup",
+            ImmutableBackupArgs(
+                owner_name=server.physical_name,
+                cluster_arn=database.cluster_arn,
+                kms_key_arn=key.arn,
+                retention_days=server.backup.retention_days,
+                region=server.region,
+                tags=server.tags,
+                protect=server.protect,
+            ),
+            pulumi.ResourceOptions(parent=parent),
+        )
     return BuiltServer(
         endpoint=database.endpoint,
         secret_ref=database.secret_arn,

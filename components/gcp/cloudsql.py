@@ -10,6 +10,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.args import ADMIN_USER, ServerArgs, admin_password
+from components.gcp.backup import ImmutableBackup, ImmutableBackupArgs
 from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
 from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplicaArgs
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
@@ -229,6 +230,21 @@ def encrypted_cloudsql(
             opts,
         ),
     )
+    if server.backup.immutable:
+        ImmutableBackup(
+            f"{name}-backup",
+            ImmutableBackupArgs(
+                owner_name=server.physical_name,
+                project=cell.project,
+                instance_id=database.iam_resource,
+                kms_key_id=key.key_id,
+                retention_days=server.backup.retention_days,
+                region=server.region,
+                labels=server.tags,
+                protect=server.protect,
+            ),
+            pulumi.ResourceOptions(parent=parent),
+        )
     return BuiltServer(
         endpoint=database.endpoint,
         secret_ref=database.secret_id,
