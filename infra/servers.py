@@ -93,6 +93,7 @@ def connection_facts(
     ``tenancy db apply``, LISTEN)."""
     facts: dict[str, Any] = {
         "endpoint": server.endpoint if pooler is None else pooler.endpoint,
+        "replica_endpoints": server.replica_endpoints,  # read-only traffic, straight to replicas
         "database": args.database_name,
         "isolation": spec.isolation,
         "secret_ref": server.secret_ref,

@@ -293,4 +293,5 @@ def encrypted_aurora(
         admin_password=database.admin_password,
         ready=database,
         iam_resource=database.db_user_arn_prefix,
+        replica_endpoints=(database.reader_endpoint,),
     )

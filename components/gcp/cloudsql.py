@@ -213,7 +213,7 @@ def encrypted_cloudsql(
         ),
         pulumi.ResourceOptions(parent=parent),
     )
-    one_replica_at_a_time(
+    replicas = one_replica_at_a_time(
         parent,
         database,
         server.replicas.min_count,
@@ -253,4 +253,5 @@ def encrypted_cloudsql(
         admin_password=database.admin_password,
         ready=database,
         iam_resource=database.iam_resource,
+        replica_endpoints=tuple(replica.endpoint for replica in replicas),
     )

@@ -18,6 +18,7 @@ from components.model.naming import physical_name
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
 from components.model.workloads import WorkloadSpec
+from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity
 from infra.servers import DeployedServers, deploy_servers
@@ -96,6 +97,8 @@ class Cell:
                 namespace=spec.namespace,
                 service_account=APP_NAME,
                 instance=server.iam_resource,
+                database_role=tenant_role(spec.owner),
+                database_ready=server.isolation,
             ),
         )
         return WorkloadIdentity({"iam.gke.io/gcp-service-account": account.email})
