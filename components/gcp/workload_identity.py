@@ -86,13 +86,14 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         if args.database_role is not None:
-            self._database_user(name, args, account, instance)
+            self._database_user(name, args.database_role, args, account, instance)
         self.email = account.email
         self.register_outputs({"email": self.email})
 
     def _database_user(
         self,
         name: str,
+        role: str,
         args: WorkloadIdentityArgs,
         account: gcp.serviceaccount.Account,
         instance: pulumi.Output[str],
@@ -104,7 +105,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             instance=instance.apply(lambda path: path.rsplit("/", 1)[-1]),
             project=args.project,
             type="CLOUD_IAM_SERVICE_ACCOUNT",
-            database_roles=[args.database_role],
+            database_roles=[role],
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[args.database_ready] if args.database_ready is not None else [],

@@ -115,7 +115,7 @@ def aws_kms_key_policy(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -
     if is_unknown(raw) or raw == "":
         return [cannot_verify("the key policy", raw) + "; KMS would apply its default policy"]
     try:
-        document = json.loads(raw) if isinstance(raw, str) else raw
+        document: Any = json.loads(raw) if isinstance(raw, str) else raw
         statements = _listed(document["Statement"])
     except (ValueError, TypeError, KeyError):
         return ["the key policy is not a JSON policy document with a Statement"]
