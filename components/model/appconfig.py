@@ -118,7 +118,7 @@ def _check_image(image: Any, production: bool, bad: Callable[[str, str, str], No
         bad(
             "image",
             f"image {image!r} is not a pinned image reference",
-            f"use registry/name:version or {DIGEST_FORM}",
+            "use registry/name:version or @sha256:digest",
         )
     elif production and not DIGEST_IMAGE.match(image):
         # What runs in prod must be exactly what was reviewed and scanned.
