@@ -17,22 +17,30 @@ DIGEST = "ghcr.io/acme/tenant-api@sha256:" + "ab12" * 16
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
-@pytest.mark.parametrize(
-    "image",
-    [
-        "ghcr.io/acme/tenant-api:1.4.2",
-        "ghcr.io/acme/tenant-api",
-        "ghcr.io/acme/tenant-api@sha256:abc",  # truncated digest
-        "ghcr.io/acme/tenant-api@sha256:" + "AB12" * 16,  # digests are lower-case hex
-    ],
-)
-def test_prod_rejects_an_image_that_is_not_a_digest(image: str) -> None:
+@pytest.mark.parametrize("image", ["ghcr.io/acme/tenant-api:1.4.2", "registry:5000/api:v2"])
+def test_prod_rejects_a_tagged_image_with_the_digest_form_as_the_fix(image: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_app_settings({"image": image}, "Pulumi.prod.yaml", "aws", production=True)
     (issue,) = caught.value.issues
     assert issue.path == "config.tenancy:app.image"
     assert "not a digest reference" in issue.message
     assert "@sha256:<64 hex digits>" in issue.hint
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "ghcr.io/acme/tenant-api",  # no tag, no digest
+        "ghcr.io/acme/tenant-api@sha256:abc",  # truncated digest
+        "ghcr.io/acme/tenant-api@sha256:" + "AB12" * 16,  # digests are lower-case hex
+    ],
+)
+def test_prod_rejects_an_unpinned_or_malformed_reference(image: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_app_settings({"image": image}, "Pulumi.prod.yaml", "aws", production=True)
+    (issue,) = caught.value.issues
+    assert issue.path == "config.tenancy:app.image"
+    assert "not a pinned image reference" in issue.message
 
 
 def test_prod_rejects_the_default_tagged_image_when_none_is_given() -> None:

@@ -35,6 +35,8 @@ def _config(stack: str = "dev-aws-eu-central-1", **extra: Any) -> dict[str, Any]
         "tenancy:cloud": cell.cloud,
         "tenancy:residency": "eu",
     }
+    if cell.is_production:  # prod runs images by digest only (appconfig.py)
+        config["tenancy:app"] = {"image": "ghcr.io/acme/tenant-api@sha256:" + "0" * 64}
     config.update({key.replace("__", ":"): value for key, value in extra.items()})
     return config
 
