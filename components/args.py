@@ -16,20 +16,28 @@ import pulumi
 import pulumi_random as random
 
 from components.model.audit import ServerAudit
-from components.model.catalog import Isolation, MonitoringProfile
+from components.model.catalog import DEFAULT_POSTGRES_MAJOR_VERSION, Isolation, MonitoringProfile
 from components.model.cell import PlacedTenant
+from components.model.keys import DEFAULT_ROTATION_DAYS, EXPIRY_MARGIN_DAYS
 
 
 @dataclass(frozen=True)
 class EncryptionArgs:
     """Customer-managed key settings (one key per silo tenant, one per shard)."""
 
-    rotation_period_days: int = (
-        365  # yearly rotation: PCI DSS 3.6.4, and the AWS/GCP maximum cadence we accept
-    )
+    # Yearly by default (PCI DSS 3.6.4); 90 days for regulated tiers (components/model/keys.py).
+    rotation_period_days: int = DEFAULT_ROTATION_DAYS
     deletion_window_days: int = (
         30  # the longest grace period KMS allows; a deleted key makes data unreadable
     )
+    hsm: bool = False  # HSM-backed key material (Azure: Premium vault, RSA-HSM): pci/hipaa tiers
+    # AWS: IAM role names of the tenant's own workloads that may use the key (silo tenants).
+    tenant_role_names: tuple[str, ...] = ()
+
+    @property
+    def expiry_days(self) -> int:
+        """How long a key version lives (Key Vault): past its rotation, never before it."""
+        return self.rotation_period_days + EXPIRY_MARGIN_DAYS
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,9 @@ class BackupArgs:
     retention_days: int
     pitr: bool = True
     window_utc: str = "01:00-02:00"  # before the default maintenance window, never overlapping it
+    # Copies in the cloud's backup vault that no one can delete before retention ends
+    # (AWS Backup Vault Lock, compliance mode): regulated tiers in prod.
+    immutable: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ class ServerArgs:
     protect: bool = False  # Pulumi `protect`: on in prod
     deletion_protection: bool = True  # the cloud API flag: on everywhere unless opted out
     encryption: EncryptionArgs = field(default_factory=EncryptionArgs)
-    postgres_major_version: int = 16
+    postgres_major_version: int = DEFAULT_POSTGRES_MAJOR_VERSION  # the tier's setting
     storage_limit_gb: int = 1024  # ceiling for automatic storage growth, where the cloud has one
     replicas: ReplicaArgs = field(default_factory=ReplicaArgs)
     # What the server records in its log (pgaudit classes, slow statements) and for how long.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
@@ -25,6 +25,7 @@ from components.postgres.isolation import (
 # Silo tenants get their database from the isolation plan, so the admin connects to the
 # maintenance database; shards keep the pool tables / tenant schemas in the server's own.
 MAINTENANCE_DATABASE = "postgres"
+R = TypeVar("R", bound=pulumi.Resource)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ class BuiltServer:
     # (arn:aws:rds-db:<region>:<account>:dbuser:<cluster-resource-id>), Cloud SQL's
     # projects/<project>/instances/<name>, Flexible Server's ARM id.
     iam_resource: Any
+    # Output[str] each: where read-only traffic goes. Aurora: the cluster's reader endpoint
+    # (it balances the readers, or reaches the writer while there are none); Flexible
+    # Server and Cloud SQL: one per fixed read replica (none when the tier has none).
+    replica_endpoints: tuple[Any, ...] = ()
 
 
 class TierServer(pulumi.ComponentResource):
@@ -49,6 +54,7 @@ class TierServer(pulumi.ComponentResource):
     secret_ref: pulumi.Output[str]
     key_ref: pulumi.Output[str]
     iam_resource: pulumi.Output[str]
+    replica_endpoints: pulumi.Output[list[str]]
     isolation: DatabaseIsolation
 
     def _complete(self, name: str, server: ServerArgs, built: BuiltServer) -> None:
@@ -74,11 +80,13 @@ class TierServer(pulumi.ComponentResource):
         self.secret_ref = built.secret_ref
         self.key_ref = built.key_ref
         self.iam_resource = built.iam_resource
+        self.replica_endpoints = pulumi.Output.all(*built.replica_endpoints)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
                 "secret_ref": self.secret_ref,
                 "key_ref": self.key_ref,
+                "replica_endpoints": self.replica_endpoints,
                 "plan_digest": self.isolation.plan_digest,
             }
         )
@@ -88,13 +96,16 @@ def one_replica_at_a_time(
     parent: pulumi.Resource,
     primary: pulumi.Resource,
     count: int,
-    build: Callable[[int, pulumi.ResourceOptions], pulumi.Resource],
-) -> None:
+    build: Callable[[int, pulumi.ResourceOptions], R],
+) -> list[R]:
     """``count`` read replicas (numbered from 1), each created after the previous one.
 
     The first waits for the whole primary. Azure and Cloud SQL both mark a source
     server busy while a replica is created and reject concurrent operations on it.
     """
+    built: list[R] = []
     previous = primary
     for index in range(1, count + 1):
         previous = build(index, pulumi.ResourceOptions(parent=parent, depends_on=[previous]))
+        built.append(previous)
+    return built

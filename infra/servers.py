@@ -8,6 +8,7 @@ from typing import Any
 
 from components.args import (
     BackupArgs,
+    EncryptionArgs,
     NetworkArgs,
     PoolerArgs,
     PoolerEndpoint,
@@ -18,6 +19,7 @@ from components.args import (
 from components.model.audit import ServerAudit, resolve_audit
 from components.model.blueprint import Blueprint, ServerSpec
 from components.model.catalog import PoolingProfile
+from components.model.keys import is_regulated, rotation_days
 from components.model.stack import StackSettings
 from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
@@ -43,7 +45,11 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         physical_name=spec.server_name,
         isolation=spec.isolation,
         region=settings.cell.region,
-        backup=BackupArgs(retention_days=database.backup_retention_days, pitr=database.pitr),
+        backup=BackupArgs(
+            retention_days=database.backup_retention_days,
+            pitr=database.pitr,
+            immutable=settings.cell.is_production and is_regulated(spec.tier_compliance),
+        ),
         network=network,
         tags=spec.tags,
         min_capacity=database.min_capacity,
@@ -55,6 +61,11 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
         protect=settings.cell.is_production,
         deletion_protection=settings.deletion_protection,
         storage_limit_gb=database.storage_limit_gb,
+        postgres_major_version=database.postgres_major_version,
+        encryption=EncryptionArgs(
+            rotation_period_days=rotation_days(spec.tier_compliance),
+            hsm=is_regulated(spec.tier_compliance),
+        ),
         tenants=spec.tenants,
         pooler=pooler_args(spec.pooling),
         audit=server_audit(spec),
@@ -93,6 +104,7 @@ def connection_facts(
     ``tenancy db apply``, LISTEN)."""
     facts: dict[str, Any] = {
         "endpoint": server.endpoint if pooler is None else pooler.endpoint,
+        "replica_endpoints": server.replica_endpoints,  # read-only traffic, straight to replicas
         "database": args.database_name,
         "isolation": spec.isolation,
         "secret_ref": server.secret_ref,

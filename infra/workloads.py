@@ -88,8 +88,10 @@ def deploy(
             TenantWorkloadArgs(
                 namespace=spec.namespace,
                 labels=labels,
+                template_labels=spec.pod_labels(),
                 app=spec.app,
                 image=app.image,
+                image_pull_policy=app.image_pull_policy,
                 port=app.port,
                 env={"TENANCY_TIER": spec.tier, "TENANCY_ISOLATION": spec.isolation}
                 | ({"TENANCY_TENANT": spec.owner} if spec.is_silo else {}),

@@ -61,6 +61,17 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "description": "Frameworks whose silo tenants need a key of their own.",
     },
     "maxKeyRotationDays": {"type": "integer", "minimum": 1, "maximum": 3650},
+    "frameworksByTier": {
+        "type": "object",
+        "description": "Tier -> every framework its tenants carry, catalog-wide (what its keys are built for).",
+        "additionalProperties": _STRINGS,
+    },
+    "maxRegulatedKeyRotationDays": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 3650,
+        "description": "Rotation ceiling of keys whose data carries a regulated framework.",
+    },
     "tenantsByStack": {
         "type": "object",
         "description": "Stack -> the tenants it must serve [{id, tier, isolation, shard}].",
@@ -93,6 +104,8 @@ DEFAULTS: dict[str, Any] = {
     "requiredLabelKeys": ["tenant", "tier", "isolation", "managed-by"],
     "regulatedFrameworks": ["hipaa", "pci"],
     "maxKeyRotationDays": 365,
+    "maxRegulatedKeyRotationDays": 90,
+    "frameworksByTier": {},
     "tenantsByStack": {},
 }
 

@@ -36,6 +36,8 @@ POOLER_IAM = "pooler-iam-auth"
 POOLER_TRANSACTION = "pooler-transaction-mode"
 POOLER_PRIVATE = "pooler-private-network"
 AUDIT_LOGGING = "audit-logging"
+# The key control family: one row of the matrix over each cloud's key type (types.KEY_TYPES).
+KEY_MANAGEMENT = "key-management"
 
 
 @dataclass(frozen=True)

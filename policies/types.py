@@ -58,6 +58,8 @@ DATABASES = {"aws": RDS_CLUSTER, "azure": AZ_SERVER, "gcp": SQL_INSTANCE}
 AWS_DATABASES = frozenset({RDS_CLUSTER, RDS_INSTANCE})
 ALL_DATABASES = frozenset({RDS_CLUSTER, RDS_INSTANCE, AZ_SERVER, SQL_INSTANCE})
 KEYS = frozenset({KMS_KEY, AZ_KEY, KMS_CRYPTO_KEY})
+# The customer-managed key of each cloud (the key-management row of the matrix).
+KEY_TYPES = {"aws": KMS_KEY, "azure": AZ_KEY, "gcp": KMS_CRYPTO_KEY}
 
 # Stateful: losing one loses data (or makes it unreadable, for keys).
 STATEFUL = frozenset(

@@ -55,6 +55,9 @@ def settings() -> dict[str, Any]:
             }
             for name, tier in sorted(catalog.tiers.items())
         },
+        "frameworksByTier": {
+            name: list(catalog.tier_frameworks(name)) for name in sorted(catalog.tiers)
+        },
         "tenantsByStack": {stack: _tenant_rows(stack) for stack in known_stacks()},
     }
 

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from components.args import ADMIN_USER, ServerArgs
 from components.aws.alarms import cluster_alarms
 from components.aws.audit_logging import aurora_audit_parameters
+from components.aws.backup import ImmutableBackup, ImmutableBackupArgs
 from components.aws.key import KmsKey, KmsKeyArgs
 from components.aws.log_archive import postgres_log_group
 from components.aws.replica_autoscaling import replica_autoscaling
@@ -21,8 +22,9 @@ from components.tier_server import BuiltServer
 
 POSTGRES_PORT = 5432
 ENGINE = "aurora-postgresql"
-# The newest minor of each major that Aurora offers; a major bump is a deliberate catalog change.
-ENGINE_VERSIONS = {15: "15.10", 16: "16.6"}
+# A minor of each major Aurora offers (clouds.py AWS postgres_major_versions); minors then
+# move by auto_minor_version_upgrade. A major bump is a deliberate catalog change.
+ENGINE_VERSIONS = {14: "14.15", 15: "15.10", 16: "16.6", 17: "17.5"}
 
 
 def db_user_arn_prefix(cluster_arn: str, cluster_resource_id: str) -> str:
@@ -45,6 +47,7 @@ class AuroraServerArgs:
 
 class AuroraServer(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     secret_arn: pulumi.Output[str | None]
     cluster_identifier: pulumi.Output[str]
@@ -107,6 +110,7 @@ class AuroraServer(pulumi.ComponentResource):
             server.tags,
         )
         self.endpoint = cluster.endpoint
+        self.cluster_arn = cluster.arn
         self.reader_endpoint = cluster.reader_endpoint
         self.cluster_identifier = cluster.cluster_identifier
         self.cluster_resource_id = cluster.cluster_resource_id
@@ -146,6 +150,9 @@ class AuroraServer(pulumi.ComponentResource):
             "engine": ENGINE,
             "engine_mode": "provisioned",
             "engine_version": ENGINE_VERSIONS[server.postgres_major_version],
+            # A new tier major upgrades the cluster in place (with its instances and its new
+            # parameter group) in the maintenance window, instead of being refused.
+            "allow_major_version_upgrade": True,
             "database_name": server.database_name,
             "port": POSTGRES_PORT,
             "master_username": ADMIN_USER,
@@ -201,10 +208,15 @@ class AuroraServer(pulumi.ComponentResource):
     def _parameter_group(
         name: str, server: ServerArgs, child: pulumi.ResourceOptions
     ) -> aws.rds.ClusterParameterGroup:
+        # A parameter group belongs to one major (its family), so each major gets its own:
+        # the upgrade creates the new group, switches the cluster to it in the same modify
+        # call, then deletes the old one. One group renamed in place would be replaced while
+        # the cluster still uses it.
+        major = server.postgres_major_version
         return aws.rds.ClusterParameterGroup(
-            f"{name}-params",
-            name=physical_name("aws.rds_parameter_group", server.physical_name, "params"),
-            family=f"{ENGINE}{server.postgres_major_version}",
+            f"{name}-params-pg{major}",
+            name=physical_name("aws.rds_parameter_group", server.physical_name, f"pg{major}"),
+            family=f"{ENGINE}{major}",
             description=f"TLS-only settings for {server.owner}",
             parameters=[
                 {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"},
@@ -316,6 +328,20 @@ def encrypted_aurora(
     replica_autoscaling(
         parent, name, database.cluster_identifier, server.region, server.tags, server.replicas
     )
+    if server.backup.immutable:
+        ImmutableBackup(
+            f"{name}-backup",
+            ImmutableBackupArgs(
+                owner_name=server.physical_name,
+                cluster_arn=database.cluster_arn,
+                kms_key_arn=key.arn,
+                retention_days=server.backup.retention_days,
+                region=server.region,
+                tags=server.tags,
+                protect=server.protect,
+            ),
+            pulumi.ResourceOptions(parent=parent),
+        )
     return BuiltServer(
         endpoint=database.endpoint,
         secret_ref=database.secret_arn,
@@ -324,4 +350,5 @@ def encrypted_aurora(
         admin_password=database.admin_password,
         ready=database,
         iam_resource=database.db_user_arn_prefix,
+        replica_endpoints=(database.reader_endpoint,),
     )

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import EncryptionArgs
+from components.model.keys import AWS_KEY_ADMIN_ACTIONS, AWS_KEY_USE_ACTIONS
 
 # The values CloudWatch Logs accepts for retentionInDays.
 RETENTION_DAYS: tuple[int, ...] = (
@@ -37,8 +38,9 @@ def postgres_log_group_name(cluster_identifier: str) -> str:
 
 
 def log_key_policy(account_id: str, region: str, partition: str = "aws") -> str:
-    """The account administers the key; CloudWatch Logs may use it only for this account's
-    log groups in this region; CloudWatch may use it to publish alarms to encrypted SNS."""
+    """The account administers the key (without using it); the account uses it only through
+    SNS (the alert topic); CloudWatch Logs may use it only for this account's log groups in
+    this region; CloudWatch may use it to publish alarms to encrypted SNS."""
     root = f"arn:{partition}:iam::{account_id}:root"
     log_groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
     return json.dumps(
@@ -46,11 +48,26 @@ def log_key_policy(account_id: str, region: str, partition: str = "aws") -> str:
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    "Sid": "AccountAdministers",
+                    # Administration without use, like every server key (model/keys.py).
+                    "Sid": "AccountAdministration",
                     "Effect": "Allow",
                     "Principal": {"AWS": root},
-                    "Action": "kms:*",
+                    "Action": list(AWS_KEY_ADMIN_ACTIONS),
                     "Resource": "*",
+                },
+                {
+                    # Publishers reach the encrypted alert topic only through SNS.
+                    "Sid": "UseThroughSns",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": list(AWS_KEY_USE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:ViaService": f"sns.{region}.amazonaws.com",
+                            "kms:CallerAccount": account_id,
+                        }
+                    },
                 },
                 {
                     "Sid": "CloudWatchLogsOfThisRegion",

@@ -214,7 +214,7 @@ def encrypted_flexible_server(
         ),
         pulumi.ResourceOptions(parent=parent),
     )
-    one_replica_at_a_time(
+    replicas = one_replica_at_a_time(
         parent,
         database,
         server.replicas.min_count,
@@ -240,4 +240,5 @@ def encrypted_flexible_server(
         admin_password=database.admin_password,
         ready=database,
         iam_resource=database.server_id,
+        replica_endpoints=tuple(replica.endpoint for replica in replicas),
     )

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import EncryptionArgs
+from components.model.keys import EXPIRY_MARGIN_DAYS
 
 # "Key Vault Crypto Service Encryption User": get, wrapKey, unwrapKey on keys, nothing else.
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -68,18 +69,25 @@ class VaultKey(pulumi.ComponentResource):
     def _key_for(
         self, name: str, args: VaultKeyArgs, vault: VaultRef, identity_name: str
     ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        days = args.encryption.rotation_period_days
+        encryption = args.encryption
         properties: azure.keyvault.KeyPropertiesArgsDict = {
-            "kty": "RSA",
+            # RSA-HSM: key material generated and kept in the Premium vault's HSMs.
+            "kty": "RSA-HSM" if encryption.hsm else "RSA",
             "key_size": KEY_SIZE_BITS,
             "key_ops": ["wrapKey", "unwrapKey"],
             "attributes": {"enabled": True, "exportable": False},
             "rotation_policy": {
+                # Every version expires; rotation comes EXPIRY_MARGIN_DAYS before that.
+                "attributes": {"expiry_time": f"P{encryption.expiry_days}D"},
                 "lifetime_actions": [
                     {
                         "action": {"type": azure.keyvault.KeyRotationPolicyActionType.ROTATE},
-                        "trigger": {"time_after_create": f"P{days}D"},
-                    }
+                        "trigger": {"time_after_create": f"P{encryption.rotation_period_days}D"},
+                    },
+                    {
+                        "action": {"type": azure.keyvault.KeyRotationPolicyActionType.NOTIFY},
+                        "trigger": {"time_before_expiry": f"P{EXPIRY_MARGIN_DAYS // 2}D"},
+                    },
                 ],
             },
         }

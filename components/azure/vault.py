@@ -20,6 +20,9 @@ class KeyVaultArgs:
     tenant_id: Any  # Input[str]: the Entra tenant that authorises RBAC on the vault
     tags: Mapping[str, str]
     protect: bool = False
+    # Premium: the vault may hold HSM-backed keys (RSA-HSM), which pci/hipaa tiers need.
+    # Standard holds software keys only; Premium holds both, so an upgrade is in place.
+    premium: bool = False
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -38,7 +41,12 @@ class KeyVault(pulumi.ComponentResource):
         super().__init__("tenancy:azure:KeyVault", name, None, opts)
         properties: azure.keyvault.VaultPropertiesArgsDict = {
             "tenant_id": args.tenant_id,
-            "sku": {"family": "A", "name": azure.keyvault.SkuName.STANDARD},
+            "sku": {
+                "family": "A",
+                "name": azure.keyvault.SkuName.PREMIUM
+                if args.premium
+                else azure.keyvault.SkuName.STANDARD,
+            },
             "enable_rbac_authorization": True,
             "enable_soft_delete": True,
             "soft_delete_retention_in_days": SOFT_DELETE_RETENTION_DAYS,

@@ -11,6 +11,7 @@ import pulumi_gcp as gcp
 
 from components.args import ADMIN_USER, ServerArgs, admin_password
 from components.gcp.audit_logging import cloudsql_audit_flags
+from components.gcp.backup import ImmutableBackup, ImmutableBackupArgs
 from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
 from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplicaArgs
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
@@ -214,7 +215,7 @@ def encrypted_cloudsql(
         ),
         pulumi.ResourceOptions(parent=parent),
     )
-    one_replica_at_a_time(
+    replicas = one_replica_at_a_time(
         parent,
         database,
         server.replicas.min_count,
@@ -231,6 +232,21 @@ def encrypted_cloudsql(
             opts,
         ),
     )
+    if server.backup.immutable:
+        ImmutableBackup(
+            f"{name}-backup",
+            ImmutableBackupArgs(
+                owner_name=server.physical_name,
+                project=cell.project,
+                instance_id=database.iam_resource,
+                kms_key_id=key.key_id,
+                retention_days=server.backup.retention_days,
+                region=server.region,
+                labels=server.tags,
+                protect=server.protect,
+            ),
+            pulumi.ResourceOptions(parent=parent),
+        )
     return BuiltServer(
         endpoint=database.endpoint,
         secret_ref=database.secret_id,
@@ -239,4 +255,5 @@ def encrypted_cloudsql(
         admin_password=database.admin_password,
         ready=database,
         iam_resource=database.iam_resource,
+        replica_endpoints=tuple(replica.endpoint for replica in replicas),
     )

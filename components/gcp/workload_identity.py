@@ -34,6 +34,17 @@ class WorkloadIdentityArgs:
     instance: (
         Any  # Input[str]: the tenant's Cloud SQL instance, projects/<project>/instances/<name>
     )
+    # The tenant's own role inside PostgreSQL (tenant_<id>): the IAM database user gets it.
+    database_role: str | None = None
+    # What creates that role (the server's DatabaseIsolation): the user waits for it, since
+    # Cloud SQL only grants roles that exist.
+    database_ready: pulumi.Resource | None = None
+
+
+def iam_database_user(email: str) -> str:
+    """Cloud SQL names a service account's PostgreSQL user by its email without the
+    ``.gserviceaccount.com`` suffix."""
+    return email.removesuffix(".gserviceaccount.com")
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
@@ -74,5 +85,29 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 condition=condition,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        if args.database_role is not None:
+            self._database_user(name, args.database_role, args, account, instance)
         self.email = account.email
         self.register_outputs({"email": self.email})
+
+    def _database_user(
+        self,
+        name: str,
+        role: str,
+        args: WorkloadIdentityArgs,
+        account: gcp.serviceaccount.Account,
+        instance: pulumi.Output[str],
+    ) -> None:
+        """The workload logs in with IAM as this user, which holds the tenant's role only."""
+        gcp.sql.User(
+            f"{name}-db-user",
+            name=account.email.apply(iam_database_user),
+            instance=instance.apply(lambda path: path.rsplit("/", 1)[-1]),
+            project=args.project,
+            type="CLOUD_IAM_SERVICE_ACCOUNT",
+            database_roles=[role],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[args.database_ready] if args.database_ready is not None else [],
+            ),
+        )

@@ -21,10 +21,14 @@ KEDA_API_VERSION = "keda.sh/v1alpha1"
 @dataclass(frozen=True)
 class TenantWorkloadArgs:
     namespace: str
-    labels: Mapping[str, str]
+    labels: Mapping[str, str]  # the objects' labels
+    # The pod template's labels: only values that never change with the workload's
+    # membership, so onboarding a tenant does not restart the pods of a shared tier.
+    template_labels: Mapping[str, str]
     app: AppProfile
     image: str
     port: int
+    image_pull_policy: str = "IfNotPresent"  # prod images are digests; dev tags pass "Always"
     env: Mapping[str, str] = field(default_factory=dict)
     # Cloud workload identity: annotations for the ServiceAccount, labels for the pods.
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
@@ -98,7 +102,7 @@ class TenantWorkload(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={**meta, "name": APP_NAME},
-            spec=self._deployment_spec(args, labels),
+            spec=self._deployment_spec(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
         )
         k8s.core.v1.Service(
@@ -130,9 +134,7 @@ class TenantWorkload(pulumi.ComponentResource):
         self.register_outputs({"service_account": self.service_account})
 
     @staticmethod
-    def _deployment_spec(
-        args: TenantWorkloadArgs, labels: dict[str, str]
-    ) -> k8s.apps.v1.DeploymentSpecArgsDict:
+    def _deployment_spec(args: TenantWorkloadArgs) -> k8s.apps.v1.DeploymentSpecArgsDict:
         app = args.app
         spec: k8s.apps.v1.DeploymentSpecArgsDict = {
             "selector": {"match_labels": selector(args.namespace)},
@@ -143,7 +145,13 @@ class TenantWorkload(pulumi.ComponentResource):
             },
             "revision_history_limit": 5,
             "template": {
-                "metadata": {"labels": {**labels, **args.pod_labels}},
+                "metadata": {
+                    "labels": {
+                        **args.template_labels,
+                        **selector(args.namespace),
+                        **args.pod_labels,
+                    }
+                },
                 "spec": {
                     "service_account_name": APP_NAME,
                     "automount_service_account_token": False,
@@ -166,6 +174,7 @@ class TenantWorkload(pulumi.ComponentResource):
                         {
                             "name": APP_NAME,
                             "image": args.image,
+                            "image_pull_policy": args.image_pull_policy,
                             "ports": [
                                 {"name": "http", "container_port": args.port, "protocol": "TCP"}
                             ],

@@ -41,6 +41,9 @@ _OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[^\s]+$")
 # A tag on the last path segment (a registry port is not one) or a sha256 digest: a bare
 # name is pulled as :latest, so the pods of one deployment could run different code.
 _PINNED_IMAGE = re.compile(r"[\w.\-/:]+(:\w[\w.\-]{0,127}|@sha256:[0-9a-f]{64})", re.ASCII)
+# repo[:tag]@sha256:<64 hex>: a digest names one image forever; a tag can be moved.
+DIGEST_IMAGE = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")
+DIGEST_FORM = "registry/name@sha256:<64 hex digits>"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class AppSettings:
     oidc_provider_arn: str | None = None
     oidc_issuer_url: str | None = None
     kube_context: str | None = None
+
+    @property
+    def image_pull_policy(self) -> str:
+        # A digest cannot change under the node, so a cached copy is the same image; a tag
+        # (dev only) can be moved, so it is pulled again on every start.
+        return "IfNotPresent" if DIGEST_IMAGE.match(self.image) else "Always"
 
 
 def _identity_cidrs(
@@ -100,7 +109,31 @@ def _identity_cidrs(
     return tuple(str(n) for n in networks)
 
 
-def parse_app_settings(raw: dict[str, Any], file: str, cloud: str | None = None) -> AppSettings:
+def _check_image(image: Any, production: bool, bad: Callable[[str, str, str], None]) -> None:
+    if (
+        not isinstance(image, str)
+        or not _PINNED_IMAGE.fullmatch(image)
+        or image.endswith(":latest")
+    ):
+        bad(
+            "image",
+            f"image {image!r} is not a pinned image reference",
+            "use registry/name:version or @sha256:digest",
+        )
+    elif production and not DIGEST_IMAGE.match(image):
+        # What runs in prod must be exactly what was reviewed and scanned.
+        bad(
+            "image",
+            f"image {image!r} is not a digest reference; prod runs images by digest only",
+            f"use {DIGEST_FORM}, e.g. ghcr.io/acme/tenant-api@sha256:{'0' * 64}"
+            " (docker buildx imagetools inspect IMAGE:TAG prints it)",
+        )
+
+
+def parse_app_settings(
+    raw: dict[str, Any], file: str, cloud: str | None = None, production: bool = False
+) -> AppSettings:
+    """``production``: the image must be a digest reference (a tag is fine elsewhere)."""
     issues: list[Issue] = []
 
     def bad(key: str, message: str, hint: str) -> None:
@@ -120,16 +153,7 @@ def parse_app_settings(raw: dict[str, Any], file: str, cloud: str | None = None)
         )
         port = DEFAULT_PORT
     image = raw.get("image", DEFAULT_IMAGE)
-    if (
-        not isinstance(image, str)
-        or not _PINNED_IMAGE.fullmatch(image)
-        or image.endswith(":latest")
-    ):
-        bad(
-            "image",
-            f"image {image!r} is not a pinned image reference",
-            "use registry/name:version or @sha256:digest",
-        )
+    _check_image(image, production, bad)
     cidrs = raw.get("databaseCidrs", ["10.0.0.0/8"])
     try:
         networks = [ipaddress.ip_network(c) for c in cidrs] if isinstance(cidrs, list) else []

@@ -30,8 +30,10 @@ class ServerSpec:
     tags: dict[str, str]
     server_name: str
     key_name: str
-    compliance: tuple[str, ...]
+    compliance: tuple[str, ...]  # the server's own tenants' frameworks (its tags)
     pooling: PoolingProfile | None = None  # the tier's pooler (mode resolved), or none
+    # Every framework the tier's tenants carry, catalog-wide (components/model/keys.py).
+    tier_compliance: tuple[str, ...] = ()
 
     @property
     def is_silo(self) -> bool:
@@ -74,6 +76,7 @@ def _server(
     tenants: list[PlacedTenant],
     names: NameRegistry,
     seed: str,
+    catalog: Catalog,
 ) -> ServerSpec:
     first = tenants[0]
     silo = first.isolation == "silo"
@@ -117,6 +120,7 @@ def _server(
         key_name,
         compliance,
         first.pooling,
+        catalog.tier_frameworks(first.tier_name),
     )
 
 
@@ -129,10 +133,11 @@ def build_blueprint(
     names = NameRegistry()
     seed = f"{project}/{cell.stack}"
     servers = [
-        _server(cell, residency, placed.id, [placed], names, seed) for placed in silo_homes(tenants)
+        _server(cell, residency, placed.id, [placed], names, seed, catalog)
+        for placed in silo_homes(tenants)
     ]
     servers += [
-        _server(cell, residency, shard, members, names, seed)
+        _server(cell, residency, shard, members, names, seed, catalog)
         for shard, members in shards_in_use(tenants).items()
     ]
     zone_regions = tuple(catalog.residency_zones.get(residency, {}).get(cell.cloud, []))

@@ -32,6 +32,9 @@ MAINTENANCE_WINDOW_PATTERN = (
     r"(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$"
 )
 
+# The newest PostgreSQL major all three services offer GA (clouds.py postgres_major_versions;
+# a test keeps it so). Changing a tier's major is an in-place upgrade, rolled out by waves.
+DEFAULT_POSTGRES_MAJOR_VERSION = 17
 Percent = Annotated[int, Field(ge=1, le=100)]
 Capacity = Annotated[float, Field(ge=0, le=256, multiple_of=0.5)]
 Replicas = Annotated[int, Field(ge=0, le=1000)]
@@ -162,6 +165,13 @@ class DatabaseProfile(_Strict):
     )
     storage_limit_gb: Annotated[int, Field(ge=10, le=65_536)] = Field(
         default=1024, description="Ceiling for automatic storage growth, in GB."
+    )
+    postgres_major_version: Annotated[int, Field(ge=14, le=18)] = Field(
+        default=DEFAULT_POSTGRES_MAJOR_VERSION,
+        description=(
+            "PostgreSQL major version of the tier's servers (default: the newest major every "
+            "cloud offers GA). Raising it upgrades the servers in place, wave by wave."
+        ),
     )
     scale_windows: list[DatabaseScaleWindow] = Field(
         default=[], description="Scheduled scale-up windows (predictive scaling)."
@@ -367,6 +377,20 @@ class Catalog(_Strict):
 
     def tier_of(self, tenant: Tenant) -> Tier:
         return self.tiers[tenant.tier]
+
+    def tier_frameworks(self, tier: str) -> tuple[str, ...]:
+        """Every framework a tenant of ``tier`` carries, in any cell (offboarded ones hold
+        no data and are left out): what the tier's keys and backups are built for."""
+        return tuple(
+            sorted(
+                {
+                    framework
+                    for tenant in self.tenants
+                    if tenant.tier == tier and tenant.status != "offboarded"
+                    for framework in tenant.compliance
+                }
+            )
+        )
 
 
 DEFAULT_TENANTS_PER_SHARD: dict[Isolation, int] = {"pool": 100, "bridge": 25, "silo": 1}

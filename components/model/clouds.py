@@ -76,6 +76,8 @@ class CloudTraits:
     key_name_kind: str  # the name rule of a server's key (alias)
     network: NetworkTraits
     identity: IdentityTraits
+    # PostgreSQL majors the managed service offers GA (the catalog's postgres_major_version).
+    postgres_major_versions: tuple[int, ...] = ()
     # Region -> its fixed geo-redundant backup pair, where the service copies backups to one.
     paired_regions: Mapping[str, str] = field(default_factory=dict)
     # Autoscaling profile field -> the knob it sets on this cloud (README table).
@@ -93,6 +95,9 @@ AWS = CloudTraits(
     retention_days=(1, 35),  # Aurora BackupRetentionPeriod
     read_replica_limit=15,  # Aurora replicas per cluster
     autoscaled_replicas=True,
+    # Aurora PostgreSQL release calendar (AuroraPostgreSQLReleaseNotes): 17 is the newest
+    # GA major; each needs a minor in components/aws/aurora.py ENGINE_VERSIONS.
+    postgres_major_versions=(14, 15, 16, 17),
     tag_key_separator=":",
     restricted_label_values=False,
     # RDS: 1-63, letter first, lowercase alnum + hyphen, no "--", no trailing "-".
@@ -175,6 +180,9 @@ AZURE = CloudTraits(
     retention_days=(7, 35),  # Flexible Server backupRetentionDays
     read_replica_limit=5,  # Flexible Server read replicas per primary
     autoscaled_replicas=False,
+    # dbforpostgresql PostgresMajorVersion (pulumi-azure-native 3.29 lists 11-18; 11-13
+    # are past standard support; concepts-version-policy).
+    postgres_major_versions=(14, 15, 16, 17, 18),
     tag_key_separator=":",
     restricted_label_values=False,
     # Flexible Server 3-63 and Key Vault 3-24 are global DNS names.
@@ -242,6 +250,8 @@ GCP = CloudTraits(
     retention_days=(1, 365),  # Cloud SQL retainedBackups (one backup a day)
     read_replica_limit=10,  # Cloud SQL read replicas per primary
     autoscaled_replicas=False,
+    # DatabaseInstance databaseVersion POSTGRES_<n> (pulumi-gcp 10.2 lists 9_6-18).
+    postgres_major_versions=(14, 15, 16, 17, 18),
     # Label keys allow only [a-z0-9_-]; values likewise, lowercase, at most 63.
     tag_key_separator="-",
     restricted_label_values=True,

@@ -252,7 +252,7 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
     try:
         raw_app = config.get("tenancy:app") or {}
         if isinstance(raw_app, dict):  # a non-mapping is already reported above
-            app = parse_app_settings(raw_app, file, cell.cloud)
+            app = parse_app_settings(raw_app, file, cell.cloud, cell.is_production)
     except InputError as error:
         issues += error.issues
     alerts, alert_issues = parse_alerts(config.get("tenancy:alerts"), file, cell.is_production)

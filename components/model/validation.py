@@ -403,6 +403,15 @@ def _check_overrides(report: _Report, loc: Loc, tenant: Tenant, tier: Tier) -> N
             f"backup retention {merged_db.backup_retention_days} days is outside what {tenant.cloud} allows [{low}, {high}]",
             f"use a tier (or override) with retention between {low} and {high} days on {tenant.cloud}",
         )
+    majors = cloud.postgres_major_versions
+    if merged_db.postgres_major_version not in majors:
+        report.add(
+            (*loc, "tier"),
+            f"tier {tenant.tier!r} asks for PostgreSQL {merged_db.postgres_major_version}; "
+            f"{cloud.title} offers {', '.join(map(str, majors))}",
+            f"set tiers.{tenant.tier}.database.postgres_major_version to one of "
+            f"{', '.join(map(str, majors))}, or place the tenant on another tier",
+        )
     # The replica count a cloud will actually create: Azure and GCP create min_read_replicas
     # fixed replicas; a count the cloud refuses must fail here, not halfway through a deploy.
     limit = cloud.read_replica_limit

@@ -19,6 +19,10 @@ from .stack import StackSettings
 from .tags import SHARED_TENANT, compliance_value
 
 NAMESPACE_PREFIX = "tnc"
+# Labels whose value depends on which tenants share a workload. A pod template that
+# carried them would change (and roll every pod of the tier) whenever one tenant joins,
+# leaves or changes frameworks; namespace and object labels may carry them.
+MEMBERSHIP_LABELS = ("tenancy.dev/compliance",)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ class WorkloadSpec:
             "tenancy.dev/environment": self.environment,
             "app.kubernetes.io/managed-by": "tenancy",
         }
+
+    def pod_labels(self) -> dict[str, str]:
+        """The pod template's labels: ``labels()`` without the membership-derived ones."""
+        return {k: v for k, v in self.labels().items() if k not in MEMBERSHIP_LABELS}
 
 
 def namespace_name(owner: str, silo: bool) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
@@ -110,6 +112,10 @@ class Cell:
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:
+                # The tenant's own workload role is the one principal its key policy names.
+                role = self._irsa_role_name(spec.owner)
+                encryption = replace(args.encryption, tenant_role_names=(role,))
+                args = replace(args, encryption=encryption)
                 return SiloTenant(spec.component_name, SiloTenantArgs(args, spec.key_name, cell))
             return Shard(spec.component_name, ShardArgs(args, spec.key_name, cell))
 
@@ -129,13 +135,16 @@ class Cell:
 
         return deploy_servers(self.settings, self.blueprint, network, build, build_pooler)
 
+    def _irsa_role_name(self, tenant_id: str) -> str:
+        env = self.settings.cell.environment
+        return physical_name("aws.resource", NAME_PREFIX, env, tenant_id, "app")
+
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """IRSA: an IAM role the pod's ServiceAccount assumes through the EKS OIDC provider."""
-        env = self.settings.cell.environment
         role = IrsaRole(
             f"silo-{spec.owner}-irsa",
             IrsaRoleArgs(
-                role_name=physical_name("aws.resource", NAME_PREFIX, env, spec.owner, "app"),
+                role_name=self._irsa_role_name(spec.owner),
                 oidc_provider_arn=str(self.settings.app.oidc_provider_arn),
                 namespace=spec.namespace,
                 service_account=APP_NAME,

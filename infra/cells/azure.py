@@ -24,6 +24,7 @@ from components.azure.workload_identity import (
 )
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.keys import is_regulated
 from components.model.naming import CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
@@ -97,6 +98,7 @@ def _vault(
     group: Any,
     tenant_id: Any,
     tags: dict[str, str],
+    premium: bool,
 ) -> VaultRef:
     cell = settings.cell
     vault = KeyVault(
@@ -114,6 +116,7 @@ def _vault(
             tenant_id=tenant_id,
             tags=tags,
             protect=cell.is_production,
+            premium=premium,
         ),
     )
     return VaultRef(name=vault.name, resource_group_name=group, location=location)
@@ -126,13 +129,22 @@ def cell_facts(
     geo: GeoBackupDecision = azure_geo_backup(
         settings.cell.region, blueprint.residency, blueprint.zone_regions
     )
+    # HSM-backed keys need a Premium vault: any server of a pci/hipaa tier in the cell.
+    premium = any(is_regulated(spec.tier_compliance) for spec in blueprint.servers)
     vault = _vault(
-        "cell-vault", "kv", settings.cell.region, settings, group, client.tenant_id, tags
+        "cell-vault", "kv", settings.cell.region, settings, group, client.tenant_id, tags, premium
     )
     geo_vault = None
     if geo.enabled and geo.pair_region is not None:
         geo_vault = _vault(
-            "cell-geo-vault", "kvgeo", geo.pair_region, settings, group, client.tenant_id, tags
+            "cell-geo-vault",
+            "kvgeo",
+            geo.pair_region,
+            settings,
+            group,
+            client.tenant_id,
+            tags,
+            premium,
         )
     return CellFacts(
         resource_group_name=group,

@@ -14,11 +14,13 @@ from components.gcp.workload_identity import WorkloadIdentity as GkeIdentity
 from components.gcp.workload_identity import WorkloadIdentityArgs as GkeIdentityArgs
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.keys import is_regulated
 from components.model.naming import CELL_LOGS, physical_name
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
+from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity
 from infra.servers import DeployedServers, deploy_servers, server_audit
@@ -47,12 +49,18 @@ def _network(settings: StackSettings) -> NetworkArgs:
 def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
     region, zone, regions = settings.cell.region, blueprint.residency, blueprint.zone_regions
     project = settings.gcp_project
+    services = [
+        ("cloudsql", "sqladmin.googleapis.com"),
+        ("secretmanager", "secretmanager.googleapis.com"),
+    ]
+    # Immutable backup vaults (regulated tiers in prod) encrypt with the servers' keys too.
+    if settings.cell.is_production and any(
+        is_regulated(spec.tier_compliance) for spec in blueprint.servers
+    ):
+        services.append(("backupdr", "backupdr.googleapis.com"))
     agents = {
         agent: ServiceAgent(f"{agent}-agent", ServiceAgentArgs(project, service)).member
-        for agent, service in (
-            ("cloudsql", "sqladmin.googleapis.com"),
-            ("secretmanager", "secretmanager.googleapis.com"),
-        )
+        for agent, service in services
     }
     return CellFacts(
         project=settings.gcp_project,
@@ -123,6 +131,8 @@ class Cell:
                 namespace=spec.namespace,
                 service_account=APP_NAME,
                 instance=server.iam_resource,
+                database_role=tenant_role(spec.owner),
+                database_ready=server.isolation,
             ),
         )
         return WorkloadIdentity({"iam.gke.io/gcp-service-account": account.email})

@@ -8,6 +8,7 @@ from . import (
     backups,
     deletion,
     encryption,
+    keys,
     kubernetes,
     network,
     pooling,
@@ -19,6 +20,7 @@ from . import (
 
 FAMILIES = (
     encryption,
+    keys,
     transit,
     network,
     pooling,

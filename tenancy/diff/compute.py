@@ -16,8 +16,8 @@ from components.model.moves import Home, dsn_hint, home, move_command
 from tenancy.diff.replacements import (
     DELETION_GUARD_TYPES,
     DELETION_PROTECTION_INPUTS,
-    MAJOR_VERSION_INPUTS,
     REPLACE_ON_CHANGES,
+    SERVER_VERSION_INPUTS,
     STATEFUL_TYPES,
 )
 
@@ -36,12 +36,14 @@ STATEFUL_DELETE = "stateful-delete"
 REPLACEMENT = "replacement"
 PROTECT_LOST = "protect-lost"
 DELETION_PROTECTION_LOST = "deletion-protection-lost"
+MAJOR_DOWNGRADE = "major-downgrade"
 FLAG_KINDS = (
     RETIER_WITHOUT_MOVE,
     OLD_HOME_DELETE,
     MOVE_TARGET_DELETE,
     STATEFUL_DELETE,
     REPLACEMENT,
+    MAJOR_DOWNGRADE,
     PROTECT_LOST,
     DELETION_PROTECTION_LOST,
 )
@@ -330,24 +332,31 @@ def _get(inputs: Any, path: str) -> Any:
     return inputs
 
 
-def _major(value: Any) -> Any:
-    # "POSTGRES_16" -> "POSTGRES_16", "POSTGRES_9_6" -> "POSTGRES_9", "16.4" -> "16"
-    if not isinstance(value, str):
-        return value
-    match = re.match(r"([A-Za-z]+_)?(\d+)", value)
-    return (match.group(1) or "") + match.group(2) if match else value
+def _major(value: Any) -> int | None:
+    # "POSTGRES_16" -> 16, "POSTGRES_9_6" -> 9, "16.4" -> 16, "17" -> 17
+    match = re.search(r"(\d+)", value) if isinstance(value, str) else None
+    return int(match.group(1)) if match else None
+
+
+def major_change(
+    type_: str, before: dict[str, Any], after: dict[str, Any]
+) -> tuple[int, int] | None:
+    """(old, new) PostgreSQL major of a server whose major changes, else None."""
+    path = SERVER_VERSION_INPUTS.get(type_)
+    if path is None:
+        return None
+    old, new = _major(_get(before, path)), _major(_get(after, path))
+    if old is None or new is None or old == new:
+        return None
+    return old, new
 
 
 def replacement_keys(type_: str, before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
-    keys = []
-    major_only = MAJOR_VERSION_INPUTS.get(type_, ())
-    for path in REPLACE_ON_CHANGES.get(type_, ()):
-        old, new = _get(before, path), _get(after, path)
-        if path in major_only:
-            old, new = _major(old), _major(new)
-        if old != new:
-            keys.append(path)
-    return tuple(keys)
+    return tuple(
+        path
+        for path in REPLACE_ON_CHANGES.get(type_, ())
+        if _get(before, path) != _get(after, path)
+    )
 
 
 def _protection_values(inputs: Any, prefix: str = "") -> dict[str, Any]:
@@ -484,6 +493,35 @@ def _warnings(change: TenantChange) -> list[Warning]:
     return found
 
 
+def _major_version_notice(
+    result: PlanDiff,
+    resource: dict[str, Any],
+    owner: Owner,
+    change: tuple[int, int],
+    flag: Any,
+) -> None:
+    """An in-place major upgrade is a warning (the server stays, with its data); a lower
+    major is a flag: no service downgrades in place, the deploy would fail halfway."""
+    old, new = change
+    if new < old:
+        flag(
+            MAJOR_DOWNGRADE,
+            resource,
+            owner,
+            f"lowers PostgreSQL {old} → {new}: no service downgrades in place; restore a "
+            "dump into a new server instead",
+        )
+        return
+    result.warnings.append(
+        Warning(
+            owner.label(),
+            f"PostgreSQL major upgrade {old} → {new} in place on `{resource['name']}` "
+            "(the server and its data stay; it is unavailable while it upgrades, in its "
+            "maintenance window on AWS); deploy waves roll it out dev first",
+        )
+    )
+
+
 def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     """Compare two validated plans (see planfile.validate_plan)."""
     base_rows = {row["id"]: row for row in base["tenants"]}
@@ -581,6 +619,9 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
                 else ""
             )
             flag(REPLACEMENT, new, owner, f"changing {', '.join(replace)} forces replacement{loss}")
+        upgrade = major_change(new["type"], old["inputs"], new["inputs"])
+        if upgrade is not None and not replace:
+            _major_version_notice(result, new, owner, upgrade, flag)
         if old["protect"] and not new["protect"]:
             flag(
                 PROTECT_LOST,

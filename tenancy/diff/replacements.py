@@ -16,8 +16,9 @@ Where each replacement entry comes from (the provider's "this forces a new resou
   storage_encrypted).
 - ``gcp:*`` -- pulumi-gcp bridges hashicorp/terraform-provider-google; ``ForceNew``
   attributes in ``google/services/<service>/resource_*.go``. Cloud SQL's
-  ``database_version`` is updatable in place for minor versions only, hence the
-  ``major`` comparison.
+  ``database_version`` is updatable in place, majors included: pulumi-gcp 10.2's
+  ``include_replicas_for_major_version_upgrade`` says "in-place major version upgrades ...
+  when ``database_version`` is updated" (see SERVER_VERSION_INPUTS).
 - ``azure-native:*`` -- the provider marks every URL path parameter of a resource
   (resource group, resource name) as forcing replacement (pulumi/pulumi-azure-native
   #77), plus ``location`` and properties whose API spec says
@@ -119,7 +120,6 @@ REPLACE_ON_CHANGES: Final[dict[str, tuple[str, ...]]] = {
     "azure-native:dataprotection:BackupVault": ("location", "resourceGroupName", "vaultName"),
     # GCP: terraform-provider-google google/services/sql/resource_sql_database_instance.go
     "gcp:sql/databaseInstance:DatabaseInstance": (
-        "databaseVersion",  # compared by major version, see MAJOR_VERSION_INPUTS
         "encryptionKeyName",
         "masterInstanceName",
         "name",
@@ -146,10 +146,14 @@ REPLACE_ON_CHANGES: Final[dict[str, tuple[str, ...]]] = {
     "kubernetes:core/v1:PersistentVolumeClaim": ("metadata.name", "metadata.namespace", "spec"),
 }
 
-# Inputs in REPLACE_ON_CHANGES compared by major version only ("POSTGRES_16" vs
-# "POSTGRES_17" replaces; a minor bump within a major does not).
-MAJOR_VERSION_INPUTS: Final[dict[str, tuple[str, ...]]] = {
-    "gcp:sql/databaseInstance:DatabaseInstance": ("databaseVersion",),
+# A server's PostgreSQL version input, per type. A change of major there is an upgrade:
+# in place on all three services (Aurora with allowMajorVersionUpgrade, Flexible Server's
+# in-place major version upgrade, Cloud SQL's database_version update), so the diff shows
+# it as one; a lower major is a downgrade no service performs, a danger flag.
+SERVER_VERSION_INPUTS: Final[dict[str, str]] = {
+    "aws:rds/cluster:Cluster": "engineVersion",
+    "azure-native:dbforpostgresql:Server": "version",
+    "gcp:sql/databaseInstance:DatabaseInstance": "databaseVersion",
 }
 
 # Resources whose deletion loses data or the means to read it: databases, keys,

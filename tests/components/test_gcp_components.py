@@ -93,7 +93,8 @@ def test_each_instance_uses_its_own_rotating_cmek_in_its_region(any_plan: Plan) 
         assert instance["encryptionKeyName"].endswith(
             f"/locations/{ring['location']}/keyRings/{ring['name']}/cryptoKeys/{key['inputs']['name']}"
         )
-        assert key["inputs"]["rotationPeriod"] == "31536000s"
+        # Yearly, or every 90 days for pci/hipaa tiers (tests/components/test_keys.py).
+        assert key["inputs"]["rotationPeriod"] in ("31536000s", "7776000s")
         assert key["inputs"]["purpose"] == "ENCRYPT_DECRYPT"
 
 
@@ -101,13 +102,18 @@ def test_the_service_agents_may_use_each_key_before_instance_and_secret_exist(
     any_plan: Plan,
 ) -> None:
     services = {a["inputs"]["service"] for a in any_plan.of_type(AGENT)}
-    assert services == {"sqladmin.googleapis.com", "secretmanager.googleapis.com"}
+    expected = {"sqladmin.googleapis.com", "secretmanager.googleapis.com"}
+    if any_plan.of_type("gcp:backupdisasterrecovery/backupVault:BackupVault"):
+        expected.add("backupdr.googleapis.com")  # immutable backup vaults (regulated, prod)
+    assert services == expected
     for owner in any_plan.owners("gcp"):
         instance = any_plan.primary_under(owner, INSTANCE)
         secret = any_plan.one_under(owner, SECRET)
         grants = {g["name"].rsplit("-", 2)[-2]: g for g in any_plan.under(owner, GRANT)}
-        assert set(grants) == {"cloudsql", "secretmanager"}
         agents = {"cloudsql": "cloud-sql", "secretmanager": "secretmanager"}
+        if "backupdr.googleapis.com" in services:
+            agents["backupdr"] = "backupdr"
+        assert set(grants) == set(agents)
         for agent, grant in grants.items():
             assert grant["inputs"]["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
             assert re.fullmatch(
@@ -148,7 +154,7 @@ def test_availability_and_disk_follow_the_tier(any_plan: Plan, catalog: dict[str
         assert settings["availabilityType"] == expected
         assert settings["diskAutoresize"] is True
         assert settings["diskAutoresizeLimit"] == database.get("storage_limit_gb", 1024)
-        assert instance["inputs"]["databaseVersion"] == "POSTGRES_16"
+        assert instance["inputs"]["databaseVersion"] == "POSTGRES_17"  # the default tier major
 
 
 def test_iam_authentication_flag_is_on(any_plan: Plan) -> None:

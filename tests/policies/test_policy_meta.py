@@ -11,7 +11,7 @@ import pytest
 
 from policies import framework
 from policies.rules import FAMILIES, RULES
-from policies.types import DATABASES, POOLERS
+from policies.types import DATABASES, KEY_TYPES, POOLERS
 
 ROOT = Path(__file__).resolve().parents[2]
 ID = re.compile(
@@ -93,6 +93,17 @@ POOLER_MATRIX = (
 def test_every_pooler_control_has_a_rule_on_its_cloud(control: str, cloud: str) -> None:
     assert cloud in POOLERS
     assert [r for r in RULES if control in r.matrix and r.cloud == cloud], (control, cloud)
+
+
+@pytest.mark.parametrize("cloud", sorted(KEY_TYPES))
+def test_key_management_has_a_rule_on_every_cloud(cloud: str) -> None:
+    key_type = KEY_TYPES[cloud]
+    cell = [
+        r
+        for r in RULES
+        if framework.KEY_MANAGEMENT in r.matrix and r.cloud == cloud and key_type in r.types
+    ]
+    assert cell, f"no {framework.KEY_MANAGEMENT} rule for {key_type}"
 
 
 def test_main_imports_cleanly_and_wraps_every_rule_in_order() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi_aws as aws
 import pulumi_azure_native as azure
+import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pytest
 
@@ -153,6 +154,24 @@ def _multi_region_key(mp: pytest.MonkeyPatch) -> None:
     patch_resource(mp, aws.kms.Key, lambda _n, kw: kw.update(multi_region=True))
 
 
+def _default_key_policy(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(mp, aws.kms.Key, lambda _n, kw: kw.pop("policy"))
+
+
+def _software_vault_key(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(mp, azure.keyvault.Key, lambda _n, kw: kw["properties"].update(kty="RSA"))
+
+
+def _vault_key_without_expiry(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(
+        mp, azure.keyvault.Key, lambda _n, kw: kw["properties"]["rotation_policy"].pop("attributes")
+    )
+
+
+def _yearly_cloud_kms_rotation(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(mp, gcp.kms.CryptoKey, lambda _n, kw: kw.update(rotation_period="31536000s"))
+
+
 def _insecure_transport(mp: pytest.MonkeyPatch) -> None:
     mp.setitem(server_guards.SERVER_PARAMETERS, "require_secure_transport", "off")
 
@@ -238,6 +257,20 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
         "azure-postgresql-configuration-enable-pgaudit",
     ),
     ("gcp-pgaudit-off", GCP, _pgaudit_flag_off, "gcp-sql-instance-enable-pgaudit"),
+    ("aws-default-key-policy", AWS, _default_key_policy, "aws-kms-key-configure-key-policy"),
+    ("azure-software-key", AZURE, _software_vault_key, "azure-keyvault-key-enable-hsm"),
+    (
+        "azure-key-without-expiry",
+        AZURE,
+        _vault_key_without_expiry,
+        "azure-keyvault-key-configure-rotation-expiry",
+    ),
+    (
+        "gcp-yearly-key-rotation",
+        GCP,
+        _yearly_cloud_kms_rotation,
+        "gcp-kms-cryptokey-configure-rotation",
+    ),
     # Azure
     (
         "azure-public-network",

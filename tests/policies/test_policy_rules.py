@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -32,6 +33,19 @@ AUDIT_FLAGS = [
     {"name": k, "value": v}
     for k, v in {"log_connections": "on", **cloudsql_audit_flags(ServerAudit())}.items()
 ]
+# The KMS default-style policy: the account root may do anything, use included.
+ROOT_USES_EVERYTHING = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": ["kms:CreateGrant", "kms:Decrypt"],
+                "Resource": "*",
+            }
+        ]
+    }
+)
 
 # (rule id, baseline, [(path, value), ...], expected messages | None for not applicable, ctx kwargs)
 CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, Any]]] = [
@@ -108,6 +122,119 @@ CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, A
         "aws_key",
         [("multiRegion", True)],
         ["multiRegion is true; a multi-region key replicates key material to other regions"],
+        {},
+    ),
+    # --- key management
+    ("aws-kms-key-configure-key-policy", "aws_key", [], [], {}),
+    (
+        "aws-kms-key-configure-key-policy",
+        "aws_key",
+        [("policy", DELETE)],
+        ["cannot verify the key policy: it is not set; KMS would apply its default policy"],
+        {},
+    ),
+    (
+        "aws-kms-key-configure-key-policy",
+        "aws_key",
+        [("policy", ROOT_USES_EVERYTHING)],
+        [
+            "no statement lets the account root administer the key (kms:PutKeyPolicy, "
+            "kms:ScheduleKeyDeletion, kms:EnableKeyRotation); the account could lose control of it",
+            "statement 0 lets arn:aws:iam::123456789012:root use the key (kms:CreateGrant) "
+            "without a kms:ViaService condition; use must go through the data services",
+        ],
+        {},
+    ),
+    (
+        "aws-kms-key-configure-key-policy",
+        "aws_key",
+        [("policy", "not json")],
+        ["the key policy is not a JSON policy document with a Statement"],
+        {},
+    ),
+    ("azure-keyvault-key-configure-rotation-expiry", "azure_key", [], [], {}),
+    (
+        "azure-keyvault-key-configure-rotation-expiry",
+        "azure_key",
+        [("properties.rotationPolicy.attributes", DELETE)],
+        ["the rotation policy sets no attributes.expiryTime; key versions never expire"],
+        {},
+    ),
+    (
+        "azure-keyvault-key-configure-rotation-expiry",
+        "azure_key",
+        [("properties.rotationPolicy.lifetimeActions.0.trigger.timeAfterCreate", "P1Y")],
+        [
+            "the key rotates every 365 days; it must be at most 90 (its data is pci)",
+            "key versions expire after 120 days, before their rotation at 365",
+        ],
+        {},
+    ),
+    (
+        "azure-keyvault-key-configure-rotation-expiry",
+        "azure_key",
+        [("properties.rotationPolicy.lifetimeActions", [])],
+        ["the rotation policy has no Rotate lifetime action; the key never rotates"],
+        {},
+    ),
+    ("azure-keyvault-key-enable-hsm", "azure_key", [], [], {}),
+    (
+        "azure-keyvault-key-enable-hsm",
+        "azure_key",
+        [("properties.kty", "RSA")],
+        ["kty is RSA; keys of pci data must be RSA-HSM or EC-HSM"],
+        {},
+    ),
+    (
+        "azure-keyvault-key-enable-hsm",
+        "azure_key",
+        [("properties.kty", DELETE)],
+        ["cannot verify properties.kty: it is not set"],
+        {},
+    ),
+    (
+        "azure-keyvault-key-enable-hsm",
+        "azure_key",
+        [
+            ("tags.tenancy:compliance", "gdpr-soc2"),
+            ("tags.tenancy:tier", "free"),  # no tenant of free carries pci or hipaa
+            ("properties.kty", "RSA"),
+        ],
+        NOT_APPLICABLE,
+        {},
+    ),
+    ("gcp-kms-cryptokey-configure-rotation", "gcp_crypto_key", [], [], {}),
+    (
+        "gcp-kms-cryptokey-configure-rotation",
+        "gcp_crypto_key",
+        [("rotationPeriod", "31536000s")],
+        ["the key rotates every 365 days; it must be at most 90 (its data is hipaa)"],
+        {},
+    ),
+    (
+        "gcp-kms-cryptokey-configure-rotation",
+        "gcp_crypto_key",
+        [("rotationPeriod", DELETE)],
+        ["cannot verify rotationPeriod: it is not set; the key never rotates"],
+        {},
+    ),
+    (
+        "gcp-kms-cryptokey-configure-rotation",
+        "gcp_crypto_key",
+        [
+            ("labels.tenancy-compliance", "soc2"),
+            ("labels.tenancy-tier", "free"),
+            ("rotationPeriod", "31536000s"),
+        ],
+        [],
+        {},
+    ),
+    (
+        "gcp-kms-cryptokey-configure-rotation",
+        "gcp_crypto_key",
+        # The shard of a tier with pci tenants elsewhere: built for them too.
+        [("labels.tenancy-compliance", "soc2"), ("rotationPeriod", "31536000s")],
+        ["the key rotates every 365 days; it must be at most 90 (its data is hipaa)"],
         {},
     ),
     ("azure-postgresql-server-configure-cmk", "azure_server", [], [], {}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from components.model.keys import aws_key_policy_json
 from policies.config import load_generated, merged_config
 from policies.framework import Ctx, Res
 
@@ -139,6 +140,12 @@ BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
             "enableKeyRotation": True,
             "keyUsage": "ENCRYPT_DECRYPT",
             "multiRegion": False,
+            "policy": aws_key_policy_json(
+                account_id="123456789012",
+                partition="aws",
+                region="eu-central-1",
+                tenant_role_names=("tnc-prod-globex-app",),
+            ),
             "region": "eu-central-1",
             "rotationPeriodInDays": 365,
             "tags": aws_tags(),
@@ -242,6 +249,28 @@ BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
             "vaultName": "tnc-prod-kv-fc7b13",
         },
     ),
+    "azure_key": (
+        "azure-native:keyvault:Key",
+        {
+            "keyName": "tnc-prod-wayne",
+            "properties": {
+                "attributes": {"enabled": True, "exportable": False},
+                "keyOps": ["wrapKey", "unwrapKey"],
+                "keySize": 3072,
+                "kty": "RSA-HSM",
+                "rotationPolicy": {
+                    "attributes": {"expiryTime": "P120D"},
+                    "lifetimeActions": [
+                        {"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P90D"}},
+                        {"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P15D"}},
+                    ],
+                },
+            },
+            "resourceGroupName": "rg-tenancy-prod-westeurope",
+            "tags": aws_tags("shared", isolation="bridge", tier="standard", compliance="gdpr-pci"),
+            "vaultName": "tnc-prod-kv-fc7b13",
+        },
+    ),
     "azure_firewall_rule": (
         "azure-native:dbforpostgresql:FirewallRule",
         {
@@ -293,7 +322,7 @@ BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
             "labels": gcp_labels(),
             "name": "tnc-prod-cyberdyne",
             "purpose": "ENCRYPT_DECRYPT",
-            "rotationPeriod": "31536000s",
+            "rotationPeriod": "7776000s",
         },
     ),
     "gcp_secret": (

@@ -27,6 +27,7 @@ from components.model.errors import InputError
 from tenancy.diff import COMMENT_LIMIT, diff_plans, marker, render, validate_plan
 from tenancy.diff.compute import (
     DELETION_PROTECTION_LOST,
+    MAJOR_DOWNGRADE,
     MOVE_TARGET_DELETE,
     OLD_HOME_DELETE,
     PROTECT_LOST,
@@ -393,7 +394,7 @@ def _synthetic(
     return {"stack": stack, "project": "tenancy", "resources": rows, "tenants": tenants}
 
 
-def test_gcp_major_version_change_replaces_but_minor_does_not() -> None:
+def test_gcp_major_version_change_is_an_in_place_upgrade_and_a_downgrade_is_flagged() -> None:
     def instance(version: str) -> dict[str, Any]:
         return {
             "urn": "urn:x::db",
@@ -409,13 +410,21 @@ def test_gcp_major_version_change_replaces_but_minor_does_not() -> None:
         }
 
     base = _synthetic("dev-gcp-us-central1", [instance("POSTGRES_16")], [])
-    assert not diff_plans(
-        base, _synthetic("dev-gcp-us-central1", [instance("POSTGRES_16_4")], [])
-    ).flags
-    (flag,) = diff_plans(
-        base, _synthetic("dev-gcp-us-central1", [instance("POSTGRES_17")], [])
-    ).flags
-    assert flag.kind == REPLACEMENT and flag.owner == Owner("tenant", "cyberdyne")
+    minor = diff_plans(base, _synthetic("dev-gcp-us-central1", [instance("POSTGRES_16_4")], []))
+    assert not minor.flags and not minor.warnings
+    upgrade = diff_plans(base, _synthetic("dev-gcp-us-central1", [instance("POSTGRES_17")], []))
+    assert not upgrade.flags
+    (change,) = upgrade.changes
+    assert change.action == "update" and change.replace_keys == ()
+    (warning,) = upgrade.warnings
+    assert warning.tenant == "cyberdyne"
+    assert "PostgreSQL major upgrade 16 → 17 in place on `silo-a-db`" in warning.message
+    down = diff_plans(
+        _synthetic("dev-gcp-us-central1", [instance("POSTGRES_17")], []),
+        _synthetic("dev-gcp-us-central1", [instance("POSTGRES_16")], []),
+    )
+    (flag,) = down.flags
+    assert flag.kind == MAJOR_DOWNGRADE and flag.owner == Owner("tenant", "cyberdyne")
     off = instance("POSTGRES_16")
     off["inputs"]["settings"]["deletionProtectionEnabled"] = False
     (flag,) = diff_plans(base, _synthetic("dev-gcp-us-central1", [off], [])).flags

@@ -125,6 +125,18 @@ def _both(*mutations: Mutation) -> Mutation:
 
 # (spec id, mutation, expected YAML path, message fragment)
 RULES: list[tuple[str, Mutation, str, str]] = [
+    (
+        "PostgreSQL major the tenant's cloud does not offer",
+        _set("tiers.enterprise.database.postgres_major_version", 18),
+        "tenants[0].tier",
+        "asks for PostgreSQL 18; AWS offers 14, 15, 16, 17",
+    ),
+    (
+        "PostgreSQL major no cloud offers",
+        _set("tiers.enterprise.database.postgres_major_version", 12),
+        "tiers.enterprise.database.postgres_major_version",
+        "greater than or equal to 14",
+    ),
     ("unknown tier", _set("tenants.1.tier", "gold"), "tenants[1].tier", "unknown tier 'gold'"),
     ("unknown cloud", _set("tenants.1.cloud", "oracle"), "tenants[1].cloud", "'oracle'"),
     (
@@ -460,3 +472,12 @@ def test_offboarded_tenants_do_not_take_shard_capacity() -> None:
     data["tiers"]["standard"]["tenants_per_shard"] = 1
     data["tenants"].append(_tenant("umbrella", "standard", status="offboarded"))
     parse_catalog(_dump(data), FILE)
+
+
+def test_a_tier_major_is_accepted_where_every_tenant_cloud_offers_it() -> None:
+    data = copy.deepcopy(valid_catalog())
+    data["tiers"]["enterprise"]["database"]["postgres_major_version"] = 18
+    data["tenants"][0].update(cloud="gcp", region="europe-west3")
+    catalog = parse_catalog(_dump(data), FILE)
+    assert catalog.tiers["enterprise"].database.postgres_major_version == 18
+    assert catalog.tiers["standard"].database.postgres_major_version == 17  # the default

@@ -31,6 +31,7 @@ def test_every_autoscaling_field_of_the_profile_is_in_the_table() -> None:
             "maintenance_window",
             "audit",  # logging and alarm thresholds, not scaling knobs (README: audit)
             "monitoring",
+            "postgres_major_version",  # the engine, not a scaling knob
         },
     }
     for section, fields in scaling.items():

@@ -35,8 +35,9 @@ def _config(stack: str = "dev-aws-eu-central-1", **extra: Any) -> dict[str, Any]
         "tenancy:cloud": cell.cloud,
         "tenancy:residency": "eu",
     }
-    if cell.is_production:  # production needs an alert channel (issue 13)
+    if cell.is_production:  # an alert channel (issue 13) and images by digest (appconfig.py)
         config["tenancy:alerts"] = [{"kind": "email", "target": "oncall@example.com"}]
+        config["tenancy:app"] = {"image": "ghcr.io/acme/tenant-api@sha256:" + "0" * 64}
     config.update({key.replace("__", ":"): value for key, value in extra.items()})
     return config
 
