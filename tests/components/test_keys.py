@@ -25,7 +25,7 @@ def test_every_aws_key_has_an_explicit_policy_limiting_use_to_the_cells_services
     stack: str,
 ) -> None:
     plan = planned(stack)
-    keys = plan.of_type("aws:kms/key:Key")
+    keys = _server_keys(plan)
     assert keys
     for key in keys:
         inputs = key["inputs"]
@@ -50,7 +50,7 @@ def test_every_aws_key_has_an_explicit_policy_limiting_use_to_the_cells_services
 def test_only_a_silo_tenants_key_names_its_own_workload_role() -> None:
     plan = planned("prod-aws-eu-central-1")
     roles = {r["inputs"]["name"] for r in plan.of_type("aws:iam/role:Role")}
-    for key in plan.of_type("aws:kms/key:Key"):
+    for key in _server_keys(plan):
         statements = {s["Sid"]: s for s in json.loads(key["inputs"]["policy"])["Statement"]}
         owner = plan.owner(key)
         if owner["type"].endswith(":Shard"):
@@ -60,6 +60,37 @@ def test_only_a_silo_tenants_key_names_its_own_workload_role() -> None:
         (arn,) = statements["TenantRoles"]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
         role = arn.rsplit("/", 1)[1]
         assert tenant in role and role in roles
+
+
+def _server_keys(plan: Plan) -> list[dict[str, Any]]:
+    """Each server's own CMK (the cell's log key has its own policy, tested below)."""
+    return [
+        key
+        for key in plan.of_type("aws:kms/key:Key")
+        if any(a["type"].endswith((":SiloTenant", ":Shard")) for a in plan.ancestors(key))
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev-aws-eu-central-1", "prod-aws-eu-central-1"])
+def test_the_cell_log_key_is_administered_without_use_and_used_through_sns_and_logs(
+    stack: str,
+) -> None:
+    plan = planned(stack)
+    (log_key,) = [k for k in plan.of_type("aws:kms/key:Key") if k not in _server_keys(plan)]
+    by_sid = {s["Sid"]: s for s in json.loads(log_key["inputs"]["policy"])["Statement"]}
+    admin = by_sid["AccountAdministration"]
+    assert tuple(admin["Action"]) == AWS_KEY_ADMIN_ACTIONS and "Condition" not in admin
+    via = by_sid["UseThroughSns"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == "sns.eu-central-1.amazonaws.com"
+    assert by_sid["CloudWatchLogsOfThisRegion"]["Principal"] == {
+        "Service": "logs.eu-central-1.amazonaws.com"
+    }
+    unconditioned_use = [
+        s
+        for s in by_sid.values()
+        if "Condition" not in s and {"kms:Decrypt", "kms:CreateGrant", "kms:*"} & set(s["Action"])
+    ]
+    assert unconditioned_use == []
 
 
 def test_the_account_keeps_administration_without_use() -> None:
