@@ -41,12 +41,19 @@ if "policies" not in sys.modules:  # run as a directory by Pulumi: load it as th
     _spec.loader.exec_module(sys.modules["policies"])
 
 from policies.config import SCHEMA, load_generated, rule_config  # noqa: E402
-from policies.framework import UNKNOWN, Ctx, Res, Rule  # noqa: E402
+from policies.framework import (  # noqa: E402
+    NOT_KNOWN_AT_PLAN_TIME,
+    UNKNOWN,
+    Ctx,
+    Outcome,
+    Res,
+    Rule,
+    outcome_of,
+)
 from policies.rules import RULES  # noqa: E402
 from policies.waivers import WaiverFileError, find_waiver, load_waivers  # noqa: E402
 
 PACK_NAME = "tenancy"
-_NOT_KNOWN = "not known at plan time"
 
 
 def _plain(value: Any) -> Any:
@@ -75,7 +82,10 @@ WAIVERS = _waivers()
 def _report(
     rule: Rule, urn: str, messages: list[str], report: Any, tenant: str | None, ctx: Ctx
 ) -> None:
-    if messages and all(_NOT_KNOWN in m for m in messages):
+    # Unknown only because preview has no value yet: Pulumi checks again at `up`. Unknown
+    # for any other reason (a value not set, a config gap) is reported like a finding.
+    unknown = outcome_of(messages) is Outcome.UNKNOWN
+    if unknown and all(NOT_KNOWN_AT_PLAN_TIME in m for m in messages):
         raise UnknownValueError(UNKNOWN_STRING_VALUE, [messages[0]])
     for message in messages:
         waiver = find_waiver(WAIVERS, rule.id, urn, tenant, ctx.today)

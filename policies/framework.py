@@ -2,10 +2,11 @@
 
 A resource rule is ``check(resource_type, props, ctx) -> list[str] | None``:
 ``None`` means not applicable, ``[]`` compliant, and each string a finding.
-A finding that starts with ``cannot verify`` is the *unknown* answer: the value
-is missing or not known at plan time, and unknown never counts as a pass.
-A stack rule is ``check(resources, ctx) -> list[(urn, [messages])]``, one
-entry per subject it judged (an empty list is a pass).
+A finding made by :func:`cannot_verify` (it starts with ``cannot verify``) is the
+*unknown* answer: the value is missing or not known at plan time, and unknown never
+counts as a pass. A stack rule is ``check(resources, ctx) -> list[(urn, [messages])]``,
+one entry per subject it judged (an empty list is a pass). :func:`outcome_of` turns
+messages into an :class:`Outcome`, the one vocabulary of every report.
 """
 
 from __future__ import annotations
@@ -13,17 +14,35 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any, Literal, NamedTuple
 
 UNKNOWN = "<unknown>"
 SECRET = "[secret]"
-UNKNOWN_PREFIX = "cannot verify"
+# The one spelling of the unknown answer; rules build it with cannot_verify(), never by hand.
+CANNOT_VERIFY = "cannot verify"
+NOT_KNOWN_AT_PLAN_TIME = "not known at plan time"
+
+
+class Outcome(StrEnum):
+    """A rule's answer for one subject; reports also use it as the status of a rule,
+    control or framework. The values are what plan, check and compliance files say."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"  # could not be verified: never counts as a pass
+    WAIVED = "waived"  # a finding with a valid waiver: reported, not hidden
+    NOT_EVIDENCED = "not evidenced"  # reports only: no subject was judged
+
+
+# Worst first: a rule, control or framework takes the status of its worst result.
+SEVERITY_ORDER = (Outcome.FAIL, Outcome.UNKNOWN, Outcome.WAIVED, Outcome.PASS)
 
 Enforcement = Literal["mandatory", "advisory"]
 Severity = Literal["low", "medium", "high", "critical"]
 Cloud = Literal["aws", "azure", "gcp", "kubernetes", "multi"]
 
-# The database control families of the control x cloud matrix (tests/test_policy_matrix.py).
+# The database control families of the control x cloud matrix (tests/policies/test_policy_meta.py).
 CMK_AT_REST = "cmk-at-rest"
 TLS_ONLY = "tls-only"
 NO_PUBLIC_ENDPOINT = "no-public-endpoint"
@@ -153,9 +172,33 @@ def get(props: object, *path: str) -> Any:
     return value
 
 
-def cannot_verify(what: str, value: Any) -> str:
-    state = "not known at plan time" if value == UNKNOWN else "not set"
-    return f"{UNKNOWN_PREFIX} {what}: it is {state}"
+def cannot_verify(what: str, value: Any = None, *, reason: str | None = None) -> str:
+    """The unknown answer about ``what``: why it cannot be judged, by default because
+    ``value`` is not set or not known at plan time."""
+    if reason is None:
+        reason = f"it is {NOT_KNOWN_AT_PLAN_TIME if value == UNKNOWN else 'not set'}"
+    return f"{CANNOT_VERIFY} {what}: {reason}"
+
+
+def is_cannot_verify(message: str) -> bool:
+    return message.startswith(CANNOT_VERIFY)
+
+
+def outcome_of(messages: Sequence[str], waived: bool = False) -> Outcome:
+    """One subject's outcome from a rule's messages (no message is a pass)."""
+    if not messages:
+        return Outcome.PASS
+    if waived:
+        return Outcome.WAIVED
+    if all(is_cannot_verify(m) for m in messages):
+        return Outcome.UNKNOWN
+    return Outcome.FAIL
+
+
+def worst(outcomes: Iterable[str]) -> Outcome:
+    """The status of a group of outcomes: its worst, or not evidenced when empty."""
+    seen = set(outcomes)
+    return next((o for o in SEVERITY_ORDER if o in seen), Outcome.NOT_EVIDENCED)
 
 
 def flag(props: Mapping[str, Any], path: Sequence[str], want: bool, what: str) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import load_generated, merged_config
-from .framework import UNKNOWN_PREFIX, Ctx, Res, Rule, tags_of, tenancy_tags
+from .framework import Ctx, Outcome, Res, Rule, outcome_of, tags_of, tenancy_tags
 from .rules import BY_ID, RULES
 from .waivers import Waiver, WaiverFileError, find_waiver, load_waivers
 
@@ -40,14 +40,8 @@ class Result:
     waiver: Waiver | None = None
 
     @property
-    def outcome(self) -> str:
-        if not self.messages:
-            return "pass"
-        if self.waiver is not None:
-            return "waived"
-        if all(m.startswith(UNKNOWN_PREFIX) for m in self.messages):
-            return "unknown"
-        return "fail"
+    def outcome(self) -> Outcome:
+        return outcome_of(self.messages, waived=self.waiver is not None)
 
 
 @dataclass

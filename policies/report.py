@@ -13,20 +13,31 @@ tenant of the stack is held to reads NOT APPLICABLE.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .framework import FRAMEWORK_NAMES, Rule, frameworks_of, tags_of, tenancy_tags
+from .framework import (
+    FRAMEWORK_NAMES,
+    SEVERITY_ORDER,
+    Outcome,
+    Rule,
+    frameworks_of,
+    tags_of,
+    tenancy_tags,
+    worst,
+)
 from .offline import Evaluation, Result
 from .rules import RULES
 from .scope import SCOPE, ScopedControl
 
-_ORDER = {"fail": 0, "unknown": 1, "waived": 2, "pass": 3}
+_ORDER = {outcome: rank for rank, outcome in enumerate(SEVERITY_ORDER)}
 
-PASS = "pass"
-FAIL = "fail"
-UNKNOWN = "unknown"
-WAIVED = "waived"
+# A rule's outcomes (policies.framework.Outcome); the report adds control-level statuses.
+PASS = Outcome.PASS
+FAIL = Outcome.FAIL
+UNKNOWN = Outcome.UNKNOWN
+WAIVED = Outcome.WAIVED
+NOT_EVIDENCED = Outcome.NOT_EVIDENCED
 NOT_COVERED = "not covered"
 OUTSIDE = "outside the infrastructure"
 STATUSES = (PASS, FAIL, UNKNOWN, WAIVED, NOT_COVERED, OUTSIDE)
@@ -44,14 +55,6 @@ def resource_frameworks(plan: Mapping[str, Any]) -> dict[str, set[str] | None]:
         tags = tenancy_tags(tags_of(r["type"], r.get("inputs") or {}))
         out[r["urn"]] = frameworks_of(tags) if "compliance" in tags else None
     return out
-
-
-def _status(outcomes: Iterable[str]) -> str:
-    seen = set(outcomes)
-    for status in ("fail", "unknown", "waived", "pass"):
-        if status in seen:
-            return status
-    return "not evidenced"
 
 
 def headline(statuses: Sequence[str]) -> tuple[str, str]:
@@ -78,13 +81,13 @@ def headline(statuses: Sequence[str]) -> tuple[str, str]:
 
 def _rule_row(rule: Rule, results: list[Result]) -> dict[str, Any]:
     rows = [{"urn": r.urn, "outcome": r.outcome, "messages": list(r.messages)} for r in results]
-    counts = {k: sum(1 for r in results if r.outcome == k) for k in _ORDER}
+    counts = {k.value: sum(1 for r in results if r.outcome is k) for k in _ORDER}
     return {
         "id": rule.id,
         "description": rule.description,
         "enforcement": rule.enforcement,
         "severity": rule.severity,
-        "status": _status(r.outcome for r in results),
+        "status": worst(r.outcome for r in results),
         **counts,
         "resources": sorted(rows, key=lambda x: (_ORDER[x["outcome"]], x["urn"])),
     }
@@ -132,13 +135,13 @@ def _control_row(control: ScopedControl, rules: list[dict[str, Any]]) -> dict[st
             "evidence": control.evidence,
             "rules": [],
         }
-    judged = [rule for rule in rules if rule["status"] != "not evidenced"]
+    judged = [rule for rule in rules if rule["status"] != NOT_EVIDENCED]
     if not rules:
         reason = "no rule of the policy pack maps to this control"
     elif not judged:
         reason = f"its {len(rules)} rule(s) judged no resource of this stack"
     else:
-        return {**row, "status": _status(rule["status"] for rule in judged), "rules": rules}
+        return {**row, "status": worst(rule["status"] for rule in judged), "rules": rules}
     return {
         **row,
         "status": NOT_COVERED,
@@ -222,7 +225,7 @@ def framework_overview_markdown(fw: Mapping[str, Any]) -> list[str]:
         "|---|---|---|---|",
     ]
     for c in fw["controls"]:
-        rules = sum(1 for rule in c["rules"] if rule["status"] != "not evidenced")
+        rules = sum(1 for rule in c["rules"] if rule["status"] != NOT_EVIDENCED)
         lines.append(f"| {c['control']} | {c['title']} | {c['status']} | {rules or '-'} |")
     gaps = [c for c in fw["controls"] if c["status"] == NOT_COVERED]
     if gaps:
@@ -261,12 +264,12 @@ def _evidence_markdown(fw: Mapping[str, Any]) -> list[str]:
             )
         for rule in control["rules"]:
             for resource in rule["resources"]:
-                if resource["outcome"] != "pass":
+                if resource["outcome"] != PASS:
                     for message in resource["messages"]:
                         lines.append(
                             f"- **{resource['outcome']}** `{rule['id']}` `{_short(resource['urn'])}`: {message}"
                         )
-            passed = [_short(r["urn"]) for r in rule["resources"] if r["outcome"] == "pass"]
+            passed = [_short(r["urn"]) for r in rule["resources"] if r["outcome"] == PASS]
             if passed:
                 shown = ", ".join(f"`{p}`" for p in passed[:12])
                 more = f" and {len(passed) - 12} more" if len(passed) > 12 else ""
@@ -320,7 +323,7 @@ def findings_text(evaluation: Evaluation) -> str:
     mandatory = sum(1 for v in violations if v["enforcement"] == "mandatory" and not v["waived"])
     advisory = sum(1 for v in violations if v["enforcement"] == "advisory" and not v["waived"])
     waived = sum(1 for v in violations if v["waived"])
-    passed = sum(1 for r in evaluation.results if r.outcome == "pass")
+    passed = sum(1 for r in evaluation.results if r.outcome is PASS)
     lines.append(
         f"{evaluation.stack}: {len(evaluation.results)} checks, {passed} passed; "
         f"{mandatory} mandatory, {advisory} advisory, {waived} waived findings"

@@ -54,7 +54,7 @@ def _retention(
 ) -> list[str]:
     need, reason = required_retention(resource_type, props, ctx)
     if need is None:
-        return [f"cannot verify {what}: {reason}"]
+        return [cannot_verify(what, reason=reason)]
     if is_unknown(days):
         return [cannot_verify(what, days)]
     if not isinstance(days, int | float) or days < need:

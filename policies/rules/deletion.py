@@ -11,6 +11,7 @@ from ..framework import (
     DELETION_PROTECTION,
     Ctx,
     Res,
+    cannot_verify,
     flag,
     is_production,
     rule,
@@ -148,7 +149,7 @@ def protect_stateful(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> 
     if _prod(resource_type, props, ctx) is False:
         return None
     if ctx.protect is None:
-        return ["cannot verify protect: the resource options are not known"]
+        return [cannot_verify("protect", reason="the resource options are not known")]
     return (
         [] if ctx.protect else ["protect is off; production stateful resources must be protected"]
     )

@@ -51,7 +51,9 @@ def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> l
     limits = (ctx.config.get("tierAppLimits") or {}).get(tier)
     if not limits:
         return [
-            f"cannot verify the HPA bounds: tier {tier!r} has no app limits in the policy config"
+            cannot_verify(
+                "the HPA bounds", reason=f"tier {tier!r} has no app limits in the policy config"
+            )
         ]
     low, high, targets = _scaling(resource_type, props)
     found = []

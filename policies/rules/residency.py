@@ -43,11 +43,16 @@ def _fence(
 ) -> list[str]:
     zone = tenancy_tags(tags_of(resource_type, props)).get("residency")
     if not zone:
-        return [f"{cannot_verify('the residency zone', None)} (no residency tag/label)"]
+        return [
+            cannot_verify("the residency zone", reason="it is not set (no residency tag/label)")
+        ]
     allowed = get(ctx.config.get("allowedRegions") or {}, zone, cloud)
     if not allowed:
         return [
-            f"cannot verify region fencing: residency zone {zone!r} lists no {cloud} regions in the policy config"
+            cannot_verify(
+                "region fencing",
+                reason=f"residency zone {zone!r} lists no {cloud} regions in the policy config",
+            )
         ]
     found = []
     for what, place in places:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from .. import controls as c
 from .. import types as t
-from ..framework import Ctx, Res, frameworks_of, rule, tags_of, tenancy_tags
+from ..framework import Ctx, Res, cannot_verify, frameworks_of, rule, tags_of, tenancy_tags
 
 
 def _tags(r: Res) -> dict[str, str]:
@@ -93,7 +93,10 @@ def dedicated_regulated_key(resources: Sequence[Res], ctx: Ctx) -> list[tuple[st
                 (
                     database.urn,
                     [
-                        f"cannot verify the key of {tenant} ({', '.join(sorted(frameworks))}): the database depends on no key resource of the stack"
+                        cannot_verify(
+                            f"the key of {tenant} ({', '.join(sorted(frameworks))})",
+                            reason="the database depends on no key resource of the stack",
+                        )
                     ],
                 )
             )
@@ -138,7 +141,10 @@ def tenant_databases(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str, list
             (
                 urn,
                 [
-                    f"cannot verify the tenants' databases: stack {ctx.stack!r} is not in the policy config's tenantsByStack"
+                    cannot_verify(
+                        "the tenants' databases",
+                        reason=f"stack {ctx.stack!r} is not in the policy config's tenantsByStack",
+                    )
                 ],
             )
         ]

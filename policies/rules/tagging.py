@@ -7,7 +7,15 @@ from typing import Any
 
 from .. import controls as c
 from .. import types as t
-from ..framework import Ctx, rule, tags_of, tenancy_tags
+from ..framework import (
+    NOT_KNOWN_AT_PLAN_TIME,
+    UNKNOWN,
+    Ctx,
+    cannot_verify,
+    rule,
+    tags_of,
+    tenancy_tags,
+)
 
 _ISOLATIONS = ("silo", "bridge", "pool", "network")
 
@@ -27,8 +35,8 @@ _ISOLATIONS = ("silo", "bridge", "pool", "network")
 )
 def required_tags(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
     raw = tags_of(resource_type, props)
-    if raw == "<unknown>":
-        return ["cannot verify the tags: they are not known at plan time"]
+    if raw == UNKNOWN:
+        return [cannot_verify("the tags", reason=f"they are {NOT_KNOWN_AT_PLAN_TIME}")]
     tags = tenancy_tags(raw)
     keys = "requiredLabelKeys" if resource_type.startswith("kubernetes:") else "requiredTagKeys"
     missing = [key for key in ctx.config.get(keys, ()) if not tags.get(key)]

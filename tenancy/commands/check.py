@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from components.model.errors import InputError, Issue
+from policies.framework import Outcome
 from policies.offline import Evaluation, PlanError, evaluate
 from policies.report import (
     NOT_COVERED,
@@ -75,7 +76,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 "violations": violations,
                 "summary": {
                     "checks": len(evaluation.results),
-                    "passed": sum(1 for r in evaluation.results if r.outcome == "pass"),
+                    "passed": sum(1 for r in evaluation.results if r.outcome is Outcome.PASS),
                     "mandatory": sum(
                         1 for v in violations if v["enforcement"] == "mandatory" and not v["waived"]
                     ),
