@@ -237,33 +237,22 @@ def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
+# The mock tables cover only what the program creates or calls (tests/tenancy/test_engine.py
+# checks that every entry is used); anything else gets the generic id and no extra outputs.
 _AZURE_NAMESPACES = {
     "authorization": "Microsoft.Authorization",
-    "cache": "Microsoft.Cache",
-    "containerservice": "Microsoft.ContainerService",
-    "cosmosdb": "Microsoft.DocumentDB",
-    "dbformysql": "Microsoft.DBforMySQL",
     "dbforpostgresql": "Microsoft.DBforPostgreSQL",
-    "insights": "Microsoft.Insights",
     "keyvault": "Microsoft.KeyVault",
     "managedidentity": "Microsoft.ManagedIdentity",
     "network": "Microsoft.Network",
-    "operationalinsights": "Microsoft.OperationalInsights",
     "privatedns": "Microsoft.Network",
     "resources": "Microsoft.Resources",
-    "sql": "Microsoft.Sql",
-    "storage": "Microsoft.Storage",
 }
 _AZURE_COLLECTIONS = {
     ("dbforpostgresql", "Server"): "flexibleServers",
-    ("dbformysql", "Server"): "flexibleServers",
     ("managedidentity", "UserAssignedIdentity"): "userAssignedIdentities",
 }
-_AZURE_FQDN_SUFFIX = {
-    "dbforpostgresql": "postgres.database.azure.com",
-    "dbformysql": "mysql.database.azure.com",
-    "sql": "database.windows.net",
-}
+_AZURE_POSTGRES_FQDN_SUFFIX = "postgres.database.azure.com"
 
 
 class PlanMocks(Mocks):
@@ -317,7 +306,7 @@ class PlanMocks(Mocks):
         self, type_: str, service: str, kind: str, name: str, inputs: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         region = _str(inputs, "region") or self.aws_region
-        physical = _str(inputs, "name", "identifier", "clusterIdentifier", "bucket") or name
+        physical = _str(inputs, "name", "identifier", "clusterIdentifier") or name
         special = _AWS_TYPES.get(type_)
         if special is not None:
             return special(region, physical, name, inputs)
@@ -372,44 +361,6 @@ class PlanMocks(Mocks):
 
     # -- invokes ---------------------------------------------------------------
 
-    def _aws_zones(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        region = _str(args, "region") or self.aws_region
-        suffixes = ("a", "b", "c")
-        short = "".join(part[0] for part in region.split("-")[:-1]) + region.rsplit("-", 1)[-1]
-        return {
-            "id": region,
-            "names": [region + s for s in suffixes],
-            "zoneIds": [f"{short}-az{i}" for i in range(1, 4)],
-            "groupNames": [region] * 3,
-            "region": region,
-        }
-
-    def _aws_caller(self, _args: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "id": ACCOUNT_ID,
-            "accountId": ACCOUNT_ID,
-            "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
-            "userId": "AIDAMOCKUSERID",
-        }
-
-    def _aws_region(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        region = _str(args, "region", "name") or self.aws_region
-        return {
-            "id": region,
-            "name": region,
-            "region": region,
-            "endpoint": f"ec2.{region}.amazonaws.com",
-            "description": region,
-        }
-
-    def _aws_partition(self, _args: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "id": "aws",
-            "partition": "aws",
-            "dnsSuffix": "amazonaws.com",
-            "reverseDnsPrefix": "com.amazonaws",
-        }
-
     def _aws_secret_version(self, args: Mapping[str, Any]) -> dict[str, Any]:
         # The shape RDS gives a managed master-user secret: JSON with username and password.
         secret = _str(args, "secretId") or "mock-secret"
@@ -419,25 +370,6 @@ class PlanMocks(Mocks):
             "secretId": secret,
             "versionId": "mock-version",
             "secretString": json.dumps({"username": "tenancy_admin", "password": "mock-password"}),
-        }
-
-    def _gcp_project(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        project = _str(args, "projectId") or self.gcp_project
-        return {
-            "id": f"projects/{project}",
-            "projectId": project,
-            "number": GCP_PROJECT_NUMBER,
-            "name": project,
-            "labels": {},
-        }
-
-    def _gcp_client_config(self, _args: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "id": "mock-client-config",
-            "project": self.gcp_project,
-            "region": self.gcp_region,
-            "zone": f"{self.gcp_region}-a",
-            "accessToken": "mock-access-token",
         }
 
     def _gcp_logging_cmek(self, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -460,13 +392,7 @@ class PlanMocks(Mocks):
 
 
 _CALLS: dict[str, Callable[[PlanMocks, Mapping[str, Any]], dict[str, Any]]] = {
-    "aws:index/getAvailabilityZones:getAvailabilityZones": PlanMocks._aws_zones,
-    "aws:index/getCallerIdentity:getCallerIdentity": PlanMocks._aws_caller,
-    "aws:index/getRegion:getRegion": PlanMocks._aws_region,
-    "aws:index/getPartition:getPartition": PlanMocks._aws_partition,
     "aws:secretsmanager/getSecretVersion:getSecretVersion": PlanMocks._aws_secret_version,
-    "gcp:organizations/getProject:getProject": PlanMocks._gcp_project,
-    "gcp:organizations/getClientConfig:getClientConfig": PlanMocks._gcp_client_config,
     "azure-native:authorization:getClientConfig": PlanMocks._azure_client_config,
     "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": PlanMocks._gcp_logging_cmek,
 }
@@ -490,9 +416,7 @@ def _aws_kms_alias(region: str, physical: str, _name: str, inputs: Mapping[str, 
 
 def _rds_port(inputs: Mapping[str, Any]) -> int:
     port = inputs.get("port")
-    if isinstance(port, int):
-        return port
-    return 3306 if "mysql" in str(inputs.get("engine", "")) else 5432
+    return port if isinstance(port, int) else 5432
 
 
 def _aws_rds_cluster(region: str, physical: str, _name: str, inputs: Mapping[str, Any]):
@@ -519,16 +443,15 @@ def _aws_rds_cluster(region: str, physical: str, _name: str, inputs: Mapping[str
     return physical, out
 
 
-def _aws_rds_instance(region: str, physical: str, _name: str, inputs: Mapping[str, Any]):
+def _aws_rds_cluster_instance(region: str, physical: str, _name: str, inputs: Mapping[str, Any]):
     host = f"{physical}.c0mock.{region}.rds.amazonaws.com"
-    port = _rds_port(inputs)
     return physical, {
         "id": physical,
         "identifier": physical,
         "arn": f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{physical}",
-        "endpoint": host if "clusterIdentifier" in inputs else f"{host}:{port}",
+        "endpoint": host,
         "address": host,
-        "port": port,
+        "port": _rds_port(inputs),
         "dbiResourceId": "db-" + _digest(region, physical).upper(),
     }
 
@@ -548,11 +471,6 @@ def _aws_ec2(prefix: str, kind: str) -> _AwsRule:
     return rule
 
 
-def _aws_secret(region: str, physical: str, _name: str, _in: Mapping[str, Any]):
-    arn = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{physical}-{_digest(physical)[:6]}"
-    return arn, {"id": arn, "arn": arn, "name": physical}
-
-
 def _aws_iam_role(_region: str, physical: str, _name: str, _in: Mapping[str, Any]):
     arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}"
     return physical, {"id": physical, "arn": arn, "uniqueId": "AROA" + _digest(physical).upper()}
@@ -562,13 +480,11 @@ _AWS_TYPES: dict[str, _AwsRule] = {
     "aws:kms/key:Key": _aws_kms_key,
     "aws:kms/alias:Alias": _aws_kms_alias,
     "aws:rds/cluster:Cluster": _aws_rds_cluster,
-    "aws:rds/clusterInstance:ClusterInstance": _aws_rds_instance,
-    "aws:rds/instance:Instance": _aws_rds_instance,
+    "aws:rds/clusterInstance:ClusterInstance": _aws_rds_cluster_instance,
     "aws:rds/proxy:Proxy": _aws_rds_proxy,
     "aws:ec2/vpc:Vpc": _aws_ec2("vpc", "vpc"),
     "aws:ec2/subnet:Subnet": _aws_ec2("subnet", "subnet"),
     "aws:ec2/securityGroup:SecurityGroup": _aws_ec2("sg", "security-group"),
-    "aws:secretsmanager/secret:Secret": _aws_secret,
     "aws:iam/role:Role": _aws_iam_role,
 }
 
@@ -609,10 +525,8 @@ def _azure_extras(
             out.update(keyUri=uri, keyUriWithVersion=versioned)
         else:
             out["properties"] = {"secretUri": uri, "secretUriWithVersion": versioned}
-    elif kind == "Server" and module in _AZURE_FQDN_SUFFIX:
-        out["fullyQualifiedDomainName"] = f"{physical}.{_AZURE_FQDN_SUFFIX[module]}"
-    elif module == "storage" and kind == "StorageAccount":
-        out["primaryEndpoints"] = {"blob": f"https://{physical}.blob.core.windows.net/"}
+    elif module == "dbforpostgresql" and kind == "Server":
+        out["fullyQualifiedDomainName"] = f"{physical}.{_AZURE_POSTGRES_FQDN_SUFFIX}"
     return out
 
 
@@ -665,10 +579,9 @@ def _gcp_secret_version(_project: str, _region: str, _location: str, _physical: 
     return id_, {"id": id_, "name": id_, "version": "1"}
 
 
-def _gcp_compute(scope: str, collection: str) -> _GcpRule:
-    def rule(project: str, region: str, _location: str, physical: str, _in):
-        where = "global" if scope == "global" else f"regions/{region}"
-        id_ = f"projects/{project}/{where}/{collection}/{physical}"
+def _gcp_global_compute(collection: str) -> _GcpRule:
+    def rule(project: str, _region: str, _location: str, physical: str, _in):
+        id_ = f"projects/{project}/global/{collection}/{physical}"
         return id_, {"id": id_, "selfLink": f"https://www.googleapis.com/compute/v1/{id_}"}
 
     return rule
@@ -710,9 +623,8 @@ _GCP_TYPES: dict[str, _GcpRule] = {
     "gcp:sql/user:User": _gcp_sql_child("users"),
     "gcp:secretmanager/secret:Secret": _gcp_secret,
     "gcp:secretmanager/secretVersion:SecretVersion": _gcp_secret_version,
-    "gcp:compute/network:Network": _gcp_compute("global", "networks"),
-    "gcp:compute/globalAddress:GlobalAddress": _gcp_compute("global", "addresses"),
-    "gcp:compute/subnetwork:Subnetwork": _gcp_compute("regional", "subnetworks"),
+    "gcp:compute/network:Network": _gcp_global_compute("networks"),
+    "gcp:compute/globalAddress:GlobalAddress": _gcp_global_compute("addresses"),
     "gcp:serviceaccount/account:Account": _gcp_service_account,
 }
 
@@ -737,23 +649,10 @@ def _int(inputs: Mapping[str, Any], key: str, default: int) -> int:
 
 def _random(kind: str, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     seed = _digest("random", kind, name, size=32)  # 64 hex chars
-    if kind in ("RandomPassword", "RandomString"):
+    if kind == "RandomPassword":  # the only random resource the program creates
         length = _int(inputs, "length", 16)
         result = (seed * (length // len(seed) + 1))[:length]
-        return name, {"result": result, "id": "none" if kind == "RandomPassword" else result}
-    if kind == "RandomId":
-        size = _int(inputs, "byteLength", 8)
-        hex_ = (seed * (size // 32 + 1))[: size * 2]
-        return hex_, {"hex": hex_, "dec": str(int(hex_, 16)), "b64Url": hex_, "b64Std": hex_}
-    if kind == "RandomInteger":
-        low = _int(inputs, "min", 0)
-        return str(low), {"result": low}
-    if kind == "RandomUuid":
-        value = _guid(seed)
-        return value, {"result": value}
-    if kind == "RandomPet":
-        value = "-".join(filter(None, [_str(inputs, "prefix"), "mock", seed[:6]]))
-        return value, {"id": value}
+        return name, {"result": result, "id": "none"}
     return seed[:16], {"result": seed[:16]}
 
 

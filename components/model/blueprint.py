@@ -58,10 +58,6 @@ class Blueprint:
     # The cell cloud's regions of the residency zone: where backups, replicas and keys may go.
     zone_regions: tuple[str, ...] = ()
 
-    @property
-    def protect(self) -> bool:
-        return self.cell.is_production
-
 
 def _union_compliance(tenants: list[PlacedTenant]) -> tuple[str, ...]:
     return tuple(

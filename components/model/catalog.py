@@ -375,9 +375,6 @@ class Catalog(_Strict):
     tiers: dict[str, Tier]
     tenants: list[Tenant]
 
-    def tier_of(self, tenant: Tenant) -> Tier:
-        return self.tiers[tenant.tier]
-
     def tier_frameworks(self, tier: str) -> tuple[str, ...]:
         """Every framework a tenant of ``tier`` carries, in any cell (offboarded ones hold
         no data and are left out): what the tier's keys and backups are built for."""

@@ -65,11 +65,6 @@ def physical_name(kind: str, *parts: str, unique_seed: str = "") -> str:
     return rule.prefix + base
 
 
-def logical_name(owner: str, entity: str) -> str:
-    """Pulumi logical name: stable API, derived only from the owner id and the entity."""
-    return f"{owner}-{entity}"
-
-
 @dataclass
 class NameRegistry:
     """Claims physical names per kind within one stack and rejects clashes."""

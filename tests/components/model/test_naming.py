@@ -16,7 +16,6 @@ from components.model.naming import (
     NameRegistry,
     NameRule,
     NamingError,
-    logical_name,
     physical_name,
 )
 from components.model.validation import parse_catalog
@@ -91,10 +90,6 @@ def test_a_name_that_cannot_start_with_a_letter_is_an_error() -> None:
 def test_a_name_below_the_minimum_length_is_an_error() -> None:
     with pytest.raises(NamingError, match="shorter than 3"):
         physical_name("azure.resource", "ab")
-
-
-def test_logical_name_is_owner_then_entity() -> None:
-    assert logical_name("acme", "db") == "acme-db"
 
 
 def test_registry_lets_an_owner_claim_its_name_again() -> None:
