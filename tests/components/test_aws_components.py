@@ -49,7 +49,7 @@ UNTAGGABLE = {
 
 
 def _kubernetes(resource: dict[str, Any]) -> bool:
-    # The cell's Kubernetes side has its own tests (tests/components/test_k8s_*.py).
+    # The cell's Kubernetes side has its own tests (tests/infra/test_workloads.py).
     return resource["type"].startswith(
         ("kubernetes:", "pulumi:providers:kubernetes", "tenancy:k8s:")
     )
