@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 PLANS  := out/plans
 
-.PHONY: venv postgres sarif-multitool plan test lint typecheck unit bench schema clean
+.PHONY: venv postgres sarif-multitool plan test lint typecheck unit bench schema inventory clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: venv postgres
 
 schema: venv
 	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json
+
+## Rewrite tests/inventory/<stack>.yaml from fresh plans (commit them with the change).
+inventory: venv
+	$(PY) -m tests.support.inventory
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
