@@ -70,7 +70,7 @@ def generate_catalog(n_tenants: int) -> dict[str, Any]:
         },
     }
     cycle = [tier for tier, weight in MIX for _ in range(weight)]
-    frameworks = (["gdpr"], ["gdpr", "soc2"], ["gdpr", "hipaa"], [], ["pci"])
+    frameworks: tuple[list[str], ...] = (["gdpr"], ["gdpr", "soc2"], ["gdpr", "hipaa"], [], ["pci"])
     tenants = [
         {
             "id": f"tenant{index:05d}",

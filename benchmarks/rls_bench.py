@@ -32,7 +32,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psycopg
@@ -75,7 +75,7 @@ def sample_rows(dsn: str, ids: list[str], per_tenant: int = 5) -> dict[str, list
     return {tenant: [str(i) for i in doc_ids] for tenant, doc_ids in rows if tenant in ids}
 
 
-def timed(conn: psycopg.Connection, tenant: str, query: str, params: list[object]) -> float:
+def timed(conn: psycopg.Connection, tenant: str, query: str, params: Sequence[object]) -> float:
     start = time.perf_counter_ns()
     with tenant_session(conn, tenant):
         cursor = conn.execute(query, params)
@@ -106,7 +106,7 @@ def run(
     conns: dict[str, psycopg.Connection],
     samples: dict[str, list[str]],
     iterations: int,
-    measure: Callable[[psycopg.Connection, str, str, list[object]], float],
+    measure: Callable[[psycopg.Connection, str, str, Sequence[object]], float],
 ) -> dict[str, dict[str, list[float]]]:
     """Interleave both variants per iteration, in random order, on random tenants."""
     rng = random.Random(42)

@@ -36,7 +36,7 @@ def _of(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 def _tier(resource: dict[str, Any]) -> str:
     inputs = resource["inputs"]
     labels = inputs.get("tags") or inputs.get("settings", {}).get("userLabels") or {}
-    return labels.get("tenancy:tier") or labels.get("tenancy-tier")
+    return str(labels.get("tenancy:tier") or labels.get("tenancy-tier"))
 
 
 def test_aurora_serverless_range_is_the_tiers_capacity_range(aws, catalog) -> None:  # type: ignore[no-untyped-def]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from components.model.catalog import Cloud
 from components.model.clouds import AZURE
 from components.model.tags import TAG_KEYS, tag_key
 from tenancy import cli
@@ -195,12 +196,16 @@ def _of_isolation(cloud: str, stack: str, isolation: str) -> list[tuple[str, Gua
     return [
         (name, g)
         for name, g in _guarantees(cloud, stack)
-        if g.tags[tag_key(cloud, "isolation")] == isolation
+        if g.tags[_tag(cloud, "isolation")] == isolation
     ]
 
 
+def _tag(cloud: str, key: str) -> str:
+    return tag_key(cast(Cloud, cloud), key)
+
+
 def _tier(catalog: dict[str, Any], cloud: str, g: Guarantees) -> dict[str, Any]:
-    return catalog["tiers"][g.tags[tag_key(cloud, "tier")]]["database"]
+    return catalog["tiers"][g.tags[_tag(cloud, "tier")]]["database"]
 
 
 def _exception(cloud: str, guarantee: str) -> str | None:
@@ -242,7 +247,7 @@ def test_same_tier_spec_same_guarantees(
         assert g.deletion_protection, where
         # Tags/labels present, in the cloud's charset.
         for key in TAG_KEYS:
-            assert tag_key(cloud, key) in g.tags, (where, key)
+            assert _tag(cloud, key) in g.tags, (where, key)
         # Residency: server, backups, replicas and keys all inside the zone.
         for what, region in g.locations.items():
             assert region in zone, (where, what, region)
@@ -336,7 +341,7 @@ def test_every_cloud_cell_facts_type_lives_with_its_server_builder() -> None:
         assert dataclasses.is_dataclass(facts), cloud
         for cls in _server_args_classes():
             if cls.__module__.startswith(f"components.{cloud}."):
-                assert cls.__dataclass_fields__["cell"].type == "CellFacts"
+                assert {f.name: f.type for f in dataclasses.fields(cls)}["cell"] == "CellFacts"
                 assert importlib.import_module(cls.__module__).CellFacts is facts
 
 

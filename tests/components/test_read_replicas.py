@@ -282,7 +282,7 @@ def _capture(stack: str) -> dict[str, Any]:
 
 
 def _only_replicas(cls: type, change: Callable[[dict[str, Any]], None], marker: str) -> Any:
-    original = cls.__init__
+    original = getattr(cls, "__init__")  # noqa: B009 - mypy rejects cls.__init__ on a type
 
     def patched(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
         if kwargs.get(marker) is not None:

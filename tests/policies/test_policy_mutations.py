@@ -63,7 +63,7 @@ def patch_resource(
     monkeypatch: pytest.MonkeyPatch, cls: type, change: Callable[[str, dict[str, Any]], None]
 ) -> None:
     """Wrap an SDK resource constructor: ``change(name, kwargs)`` edits the inputs in place."""
-    original = cls.__init__
+    original = getattr(cls, "__init__")  # noqa: B009 - mypy rejects cls.__init__ on a type
 
     def patched(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
         change(resource_name, kwargs)

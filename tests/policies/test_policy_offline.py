@@ -349,7 +349,7 @@ def test_pack_uses_the_shipped_config() -> None:
     config = importlib.import_module("policies.__main__").initial_config()[
         "aws-all-resource-configure-residency-region"
     ]
-    args._ResourceValidationArgs__config = config  # what Pulumi passes from initial_config
+    args._ResourceValidationArgs__config = config  # type: ignore[attr-defined]  # what Pulumi passes from initial_config
     _policy("aws-all-resource-configure-residency-region").validate(
         args, lambda m, u=None: reported.append(m)
     )

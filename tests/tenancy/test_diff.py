@@ -378,7 +378,7 @@ def _synthetic(
     stack: str, resources: list[dict[str, Any]], tenants: list[dict[str, Any]]
 ) -> dict[str, Any]:
     root = f"urn:pulumi:{stack}::tenancy::pulumi:pulumi:Stack::tenancy-{stack}"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "urn": root,
             "type": "pulumi:pulumi:Stack",

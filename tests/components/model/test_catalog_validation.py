@@ -445,6 +445,7 @@ def test_one_broken_tenant_does_not_hide_another_tenants_errors() -> None:
 def test_line_numbers_point_at_the_offending_key() -> None:
     text = _dump(valid_catalog()).replace("region: eu-central-1", "region: us-west-2", 1)
     (issue,) = [i for i in _issues(text) if i.path == "tenants[0].region"]
+    assert issue.line is not None
     assert text.splitlines()[issue.line - 1].strip().startswith("region: us-west-2")
 
 

@@ -7,11 +7,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.model.catalog import TENANT_ID_PATTERN, Catalog, Tenant, Tier
+from components.model.catalog import TENANT_ID_PATTERN, Catalog, DatabaseProfile, Tenant, Tier
 from components.model.cell import Cell, cell_tenants
 from components.model.placement import overflow_issues, shard_names, shard_of
 
-DB = {"min_capacity": 1, "max_capacity": 8, "backup_retention_days": 7}
+DB = DatabaseProfile(min_capacity=1, max_capacity=8, backup_retention_days=7)
 TIERS = {
     "free": Tier(isolation="pool", shards=4, tenants_per_shard=10_000, database=DB),
     "basic": Tier(isolation="pool", shards=1, tenants_per_shard=10_000, database=DB),

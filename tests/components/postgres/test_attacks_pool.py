@@ -61,11 +61,11 @@ def _bravo_titles(db: str) -> list[str]:
 
 def _a_bravo_document_id(db: str) -> str:
     with psycopg.connect(db) as admin:
-        return str(
-            admin.execute(
-                "SELECT id FROM app.documents WHERE tenant_id = 'bravo' LIMIT 1"
-            ).fetchone()[0]
-        )
+        row = admin.execute(
+            "SELECT id FROM app.documents WHERE tenant_id = 'bravo' LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def test_pool_tenant_reads_only_its_own_rows(app: psycopg.Connection) -> None:

@@ -50,11 +50,16 @@ def _props(dsn: str, *tenant_ids: str) -> dict[str, Any]:
     return resource_props(args, plan_for_server("free-01", "pool", tenants))
 
 
+def _outs(result: Any) -> dict[str, Any]:
+    assert result.outs is not None
+    return dict(result.outs)
+
+
 def test_provider_create_applies_the_plan(new_database: Callable[[str], str]) -> None:
     dsn = new_database("provider")
     result = IsolationProvider().create(_props(dsn, "pva", "pvb"))
     assert result.id == "free-01"
-    assert "[pva] create role tenant_pva" in result.outs["changed"]
+    assert "[pva] create role tenant_pva" in _outs(result)["changed"]
     with psycopg.connect(dsn) as admin:
         forced = admin.execute(
             "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'app.documents'::regclass"
@@ -67,11 +72,11 @@ def test_provider_update_adds_only_the_new_tenant_and_reports_orphans(
 ) -> None:
     dsn = new_database("provider_update")
     provider = IsolationProvider()
-    old = provider.create(_props(dsn, "pua", "pub")).outs
+    old = _outs(provider.create(_props(dsn, "pua", "pub")))
     new = _props(dsn, "pua", "puc")
     diff = provider.diff("free-01", old, new)
     assert diff.changes and not diff.replaces
-    outs = provider.update("free-01", old, new).outs
+    outs = _outs(provider.update("free-01", old, new))
     assert {line.split("]")[0] for line in outs["changed"]} == {"[puc"}
     assert "tenant_pub" in outs["orphans"]
 
@@ -79,7 +84,7 @@ def test_provider_update_adds_only_the_new_tenant_and_reports_orphans(
 def test_provider_delete_never_drops_tenant_data(new_database: Callable[[str], str]) -> None:
     dsn = new_database("provider_delete")
     provider = IsolationProvider()
-    props = provider.create(_props(dsn, "pda")).outs
+    props = _outs(provider.create(_props(dsn, "pda")))
     provider.delete("free-01", props)
     with psycopg.connect(dsn) as admin:
         role = admin.execute(
