@@ -63,7 +63,7 @@ def _plan(resources: list[dict[str, Any]], tenants: list[dict[str, Any]]) -> dic
 
 SILO = {"tenancy:tenant": "acme", "tenancy:tier": "gold"}
 SHARD = {"tenancy:tenant": "shared", "tenancy:shard": "free-01", "tenancy:tier": "free"}
-TENANTS = [
+TENANTS: list[dict[str, Any]] = [
     {"id": "acme", "tier": "gold", "isolation": "silo", "shard": None},
     {"id": "a", "tier": "free", "isolation": "pool", "shard": "free-01"},
     {"id": "b", "tier": "free", "isolation": "pool", "shard": "free-01"},
