@@ -92,7 +92,11 @@ async def scenario(dsn: str, clients: int, seconds: float) -> dict[str, float]:
     for conn in served:
         await conn.close()
     latencies = sorted(x for r in results for x in r)
-    figures = {"clients": clients, "connected": len(served), "refused": clients - len(served)}
+    figures: dict[str, float] = {
+        "clients": clients,
+        "connected": len(served),
+        "refused": clients - len(served),
+    }
     if latencies:
         figures |= {
             "tps": len(latencies) / seconds,

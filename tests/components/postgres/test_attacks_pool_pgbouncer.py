@@ -32,7 +32,7 @@ def bouncer(pg: PgServer) -> Iterator[PgBouncer]:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module")  # type: ignore[no-redef]  # overrides the star-imported db
 def db(new_database: Callable[[str], str], apply: Callable[..., object], bouncer: PgBouncer) -> str:
     dsn = new_database("pool_attacks_pgb")
     apply(
