@@ -75,7 +75,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 def _state(server: PgServer, dbname: str, tenants: list[str], isolation: str) -> dict[str, object]:
     with psycopg.connect(superuser_dsn(server, dbname), autocommit=True) as conn:
-        facts = {
+        facts: dict[str, object] = {
             name: conn.execute(query).fetchall()
             for name, query in {
                 "roles": "SELECT rolname, rolcanlogin FROM pg_roles ORDER BY 1",

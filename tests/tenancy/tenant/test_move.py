@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -122,7 +123,7 @@ def _moved_with_writers(
     sub: str,
     tmp: Path,
     login: str | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Move ``tid`` while it and pool neighbour npo write; assert the common guarantees."""
     (src_dsn, src_iso), (tgt_dsn, tgt_iso) = src, tgt
     neighbours_at_target = {
