@@ -245,6 +245,7 @@ _AZURE_NAMESPACES = {
     "keyvault": "Microsoft.KeyVault",
     "managedidentity": "Microsoft.ManagedIdentity",
     "network": "Microsoft.Network",
+    "operationalinsights": "Microsoft.OperationalInsights",
     "privatedns": "Microsoft.Network",
     "resources": "Microsoft.Resources",
 }
@@ -361,6 +362,22 @@ class PlanMocks(Mocks):
 
     # -- invokes ---------------------------------------------------------------
 
+    def _aws_caller(self, _args: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": ACCOUNT_ID,
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+            "userId": "AIDAMOCKUSERID",
+        }
+
+    def _aws_partition(self, _args: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": "aws",
+            "partition": "aws",
+            "dnsSuffix": "amazonaws.com",
+            "reverseDnsPrefix": "com.amazonaws",
+        }
+
     def _aws_secret_version(self, args: Mapping[str, Any]) -> dict[str, Any]:
         # The shape RDS gives a managed master-user secret: JSON with username and password.
         secret = _str(args, "secretId") or "mock-secret"
@@ -392,6 +409,8 @@ class PlanMocks(Mocks):
 
 
 _CALLS: dict[str, Callable[[PlanMocks, Mapping[str, Any]], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": PlanMocks._aws_caller,
+    "aws:index/getPartition:getPartition": PlanMocks._aws_partition,
     "aws:secretsmanager/getSecretVersion:getSecretVersion": PlanMocks._aws_secret_version,
     "azure-native:authorization:getClientConfig": PlanMocks._azure_client_config,
     "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": PlanMocks._gcp_logging_cmek,
