@@ -35,7 +35,7 @@ typecheck: venv
 	$(VENV)/bin/mypy
 
 unit: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 ## Figures, never assertions: plan vs bare loop, policy throughput, cost vs plan, RLS overhead on 1M rows,
 ## 500 clients through PgBouncer vs direct, a live 1M-row tenant move vs pg_dump | pg_restore.
