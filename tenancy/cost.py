@@ -189,7 +189,7 @@ def replace_section(text: str, name: str, body: str) -> str:
 
 
 def readme_tables() -> dict[str, str]:
-    """The generated README sections (``python -m tenancy.cost`` rewrites them)."""
+    """The generated README sections (``tenancy docs`` rewrites them)."""
     from components.model.cost import cost_of_plan
     from components.model.slo import slo_table_markdown
     from components.model.validation import parse_catalog
@@ -206,9 +206,8 @@ def readme_tables() -> dict[str, str]:
     }
 
 
-if __name__ == "__main__":
-    readme = Path(__file__).resolve().parents[1] / "README.md"
-    text = readme.read_text(encoding="utf-8")
+def readme_with_tables(current: str) -> str:
+    """The README with fresh cost and SLO tables (``tenancy docs`` writes it)."""
     for section, body in readme_tables().items():
-        text = replace_section(text, section, body)
-    readme.write_text(text, encoding="utf-8")
+        current = replace_section(current, section, body)
+    return current

@@ -2,7 +2,8 @@
 
 - ``docs/policies.md``: the rules table, from the rules' metadata;
 - ``docs/compliance-scope.md``: the controls in scope, from ``policies/scope.py``;
-- the README's compliance excerpt, from a real ``tenancy compliance`` report.
+- the README's compliance excerpt, from a real ``tenancy compliance`` report;
+- the README's cost and SLO tables, from the example stacks' plans and the price tables.
 
 ``python -m policies.docs`` still writes the first two where only the pack is at hand.
 """
@@ -24,6 +25,7 @@ def _targets() -> list[tuple[Path, Callable[[str], str]]]:
     """Each generated file with a function from its current text to its fresh text."""
     from policies.docs import policies_markdown, scope_markdown
     from tenancy import compliancedoc
+    from tenancy.cost import readme_with_tables
 
     return [
         (DOCS / "policies.md", lambda _current: policies_markdown()),
@@ -32,6 +34,7 @@ def _targets() -> list[tuple[Path, Callable[[str], str]]]:
             compliancedoc.README,
             lambda current: compliancedoc.readme_with(compliancedoc.excerpt(), current),
         ),
+        (compliancedoc.README, readme_with_tables),
     ]
 
 

@@ -1,4 +1,4 @@
-"""The README's cost and SLO tables are the generated ones (``python -m tenancy.cost``)."""
+"""The README's cost and SLO tables are the generated ones (``tenancy docs``)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def _section(name: str) -> str:
 
 def test_readme_cost_table_is_the_generated_one():
     reports = [cost_of_plan(planned(stack).data, load_prices()) for stack in known_stacks()]
-    assert _section("cost-table") == cost_table_markdown(reports), "run: python -m tenancy.cost"
+    assert _section("cost-table") == cost_table_markdown(reports), "run: tenancy docs"
 
 
 def test_readme_slo_table_is_the_generated_one():
     catalog = parse_catalog(CATALOG.read_text(encoding="utf-8"), str(CATALOG))
-    assert _section("slo-table") == slo_table_markdown(catalog.tiers), "run: python -m tenancy.cost"
+    assert _section("slo-table") == slo_table_markdown(catalog.tiers), "run: tenancy docs"
