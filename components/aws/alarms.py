@@ -5,7 +5,6 @@ tier's ``database.monitoring``), and the enhanced-monitoring role of the instanc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.trust import service_trust_policy
 from components.model.alarms import (
     FAILED_CONNECTIONS_NAMESPACE,
     FAILED_CONNECTIONS_PATTERN,
@@ -65,18 +65,7 @@ class CellAlerting(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-monitoring-role",
             name=args.role_name,
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
             tags=dict(args.tags),
             opts=child,
         )

@@ -10,7 +10,6 @@ cross-region copy action.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.trust import service_trust_policy
 from components.model.naming import physical_name
 
 # Days the lock can still be removed after it is set: the shortest AWS allows (3), so a
@@ -86,18 +86,7 @@ class ImmutableBackup(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=physical_name("aws.resource", args.owner_name, "backup"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("backup.amazonaws.com"),
             tags=tags,
             opts=child,
         )

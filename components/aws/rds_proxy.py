@@ -7,7 +7,6 @@ token over TLS. Pinning, and why tenancy accepts it: docs/connection-pooling.md.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ import pulumi_aws as aws
 
 from components.args import PoolerArgs, PoolerEndpoint, ServerArgs
 from components.aws.aurora import POSTGRES_PORT
+from components.aws.trust import service_trust_policy
 from components.model.naming import physical_name
 
 # Seconds a client waits for a pooled connection when all are busy (AWS default 120).
@@ -104,18 +104,7 @@ class RdsProxy(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=physical_name("aws.resource", server.physical_name, "proxy"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("rds.amazonaws.com"),
             tags=dict(server.tags),
             opts=child,
         )
