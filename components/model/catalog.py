@@ -8,6 +8,7 @@ in a catalog can be reported at once.
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +18,11 @@ from components.model.audit import DEFAULT_SLOW_STATEMENT_MS, AuditClass
 Cloud = Literal["aws", "azure", "gcp"]
 Isolation = Literal["pool", "bridge", "silo"]
 Framework = Literal["gdpr", "hipaa", "pci", "soc2", "iso27001"]
-Status = Literal["active", "suspended", "offboarded"]
+# The tenant lifecycle, in order (docs/offboarding.md says when each step may happen):
+# active -> suspended -> offboarded -> erased. Offboarded and erased tenants get no new
+# resources; their entries stay so ids are never reused and the erasure stays on record.
+Status = Literal["active", "suspended", "offboarded", "erased"]
+DEPARTED_STATUSES: tuple[Status, ...] = ("offboarded", "erased")
 
 # The one list of clouds the catalog accepts; each has a traits record in clouds.py.
 CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
@@ -347,6 +352,28 @@ class MovingFrom(_Strict):
     )
 
 
+class Erasure(_Strict):
+    """The record of a tenant's erasure (status: erased), written after `tenancy tenant erase`."""
+
+    # Lax: YAML reads 2026-10-01 as a date, but a quoted "2026-10-01" is just as clear.
+    erased_on: datetime.date = Field(
+        strict=False, description="Day the tenant's data was erased from its servers (YYYY-MM-DD)."
+    )
+    evidence: str | None = Field(
+        None,
+        min_length=1,
+        description="Path of the erasure evidence file (JSON), as appended to evidence/chain.jsonl.",
+    )
+    destroy_key: bool = Field(
+        False,
+        description=(
+            "Silo tenants: approve the destruction of the tenant's own key once the tier's backup "
+            "retention has passed (crypto-shredding). Prod requires this explicit approval; dev "
+            "schedules it without."
+        ),
+    )
+
+
 class Tenant(_Strict):
     id: str = Field(pattern=TENANT_ID_PATTERN, description="Stable id; never reused.")
     name: str = Field(min_length=1, max_length=200)
@@ -356,6 +383,13 @@ class Tenant(_Strict):
     residency: str
     compliance: list[Framework] = []
     status: Status = "active"
+    legal_hold: bool = Field(
+        False, description="Blocks erasure (and key destruction) while true; needs a reason."
+    )
+    legal_hold_reason: str | None = Field(
+        None, min_length=3, max_length=500, description="Why the data must be kept (case, ticket)."
+    )
+    erasure: Erasure | None = Field(None, description="Set with 'status: erased'.")
     overrides: Overrides = Overrides()
     shard: str | None = Field(None, description="Pin to a shard of the tier, e.g. free-02.")
     moving_from: MovingFrom | None = Field(
@@ -365,6 +399,11 @@ class Tenant(_Strict):
             "`tenancy tenant move` has verified the move; remove it afterwards."
         ),
     )
+
+    @property
+    def departed(self) -> bool:
+        """Offboarded or erased: the tenant gets no new resources and holds no shard slot."""
+        return self.status in DEPARTED_STATUSES
 
 
 class Catalog(_Strict):
@@ -376,14 +415,14 @@ class Catalog(_Strict):
     tenants: list[Tenant]
 
     def tier_frameworks(self, tier: str) -> tuple[str, ...]:
-        """Every framework a tenant of ``tier`` carries, in any cell (offboarded ones hold
-        no data and are left out): what the tier's keys and backups are built for."""
+        """Every framework a tenant of ``tier`` carries, in any cell (offboarded and erased
+        ones hold no data and are left out): what the tier's keys and backups are built for."""
         return tuple(
             sorted(
                 {
                     framework
                     for tenant in self.tenants
-                    if tenant.tier == tier and tenant.status != "offboarded"
+                    if tenant.tier == tier and not tenant.departed
                     for framework in tenant.compliance
                 }
             )

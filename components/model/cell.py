@@ -102,15 +102,13 @@ def _placed(
 def cell_tenants(catalog: Catalog, cell: Cell) -> list[PlacedTenant]:
     """Tenants this cell deploys, sorted by id so output never depends on list order.
 
-    Offboarded tenants get nothing: their entries stay in the catalog so ids are
+    Offboarded and erased tenants get nothing: their entries stay in the catalog so ids are
     never reused, and prod `protect` keeps Pulumi from deleting their data.
     """
     chosen = [
         place_tenant(catalog, tenant)
         for tenant in catalog.tenants
-        if tenant.cloud == cell.cloud
-        and tenant.region == cell.region
-        and tenant.status != "offboarded"
+        if tenant.cloud == cell.cloud and tenant.region == cell.region and not tenant.departed
     ]
     return sorted(chosen, key=lambda placed: placed.id)
 

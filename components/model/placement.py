@@ -76,10 +76,10 @@ def _occupied(catalog: Catalog, tenant: Tenant) -> list[tuple[str, str]]:
 
 
 def occupancy(catalog: Catalog) -> dict[ShardKey, list[int]]:
-    """Tenant indices per shard, across all cells; offboarded tenants free their slot."""
+    """Tenant indices per shard, across all cells; offboarded and erased tenants free their slot."""
     shards: dict[ShardKey, list[int]] = defaultdict(list)
     for index, tenant in enumerate(catalog.tenants):
-        if tenant.status == "offboarded":
+        if tenant.departed:
             continue
         for tier, shard in _occupied(catalog, tenant):
             ordinal = int(shard.rsplit("-", 1)[1])

@@ -313,7 +313,7 @@ def check_cell_against_catalog(settings: StackSettings, catalog: Catalog, file: 
         if t.cloud == cell.cloud
         and t.region == cell.region
         and t.residency != settings.residency
-        and t.status != "offboarded"
+        and not t.departed
     ]
     if strays:
         raise InputError(

@@ -457,6 +457,41 @@ def _check_tenant(
         _check_shard_pin(report, loc, tenant, tier)
     if tenant.moving_from is not None:
         _check_moving_from(report, loc, tenant, tiers, declared_tiers)
+    _check_lifecycle(report, loc, tenant)
+
+
+def _check_lifecycle(report: _Report, loc: Loc, tenant: Tenant) -> None:
+    """Legal hold needs a reason and blocks erasure; the erasure record goes with 'erased'."""
+    if tenant.legal_hold and not tenant.legal_hold_reason:
+        report.add(
+            (*loc, "legal_hold_reason"),
+            "a legal hold needs a reason",
+            "add legal_hold_reason: the case or ticket that requires keeping the data",
+        )
+    if tenant.legal_hold_reason and not tenant.legal_hold:
+        report.add(
+            (*loc, "legal_hold_reason"),
+            "legal_hold_reason is set but legal_hold is not true",
+            "set 'legal_hold: true', or remove legal_hold_reason once the hold is lifted",
+        )
+    if tenant.status == "erased" and tenant.legal_hold:
+        report.add(
+            (*loc, "status"),
+            "a tenant under legal hold cannot be erased",
+            "keep 'status: offboarded' until the hold is lifted (legal_hold: false)",
+        )
+    if tenant.status == "erased" and tenant.erasure is None:
+        report.add(
+            (*loc, "erasure"),
+            "an erased tenant needs its erasure record",
+            "add 'erasure: {erased_on: YYYY-MM-DD, evidence: <file>}' from `tenancy tenant erase`",
+        )
+    if tenant.status != "erased" and tenant.erasure is not None:
+        report.add(
+            (*loc, "erasure"),
+            f"an erasure record on a tenant whose status is {tenant.status}",
+            "set 'status: erased' after `tenancy tenant erase`, or remove the erasure record",
+        )
 
 
 def _check_residency(
