@@ -122,7 +122,9 @@ def inventory(site: Site, tenant_id: str) -> list[Trace]:
                 [tenant_id],
             ).fetchone()
             traces.append(
-                Trace("marker rows", f"tenancy_meta.{table}", admin_db, int(count[0]) if count else 0)
+                Trace(
+                    "marker rows", f"tenancy_meta.{table}", admin_db, int(count[0]) if count else 0
+                )
             )
         if home.rls:
             join(conn, APP_ROLE)
@@ -229,9 +231,9 @@ def _lock_out(conn: psycopg.Connection, database: str, role: str, log: Log) -> N
     log.run(
         conn,
         "(cluster)",
-        sql.SQL(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = {}"
-        ).format(sql.Literal(role)),
+        sql.SQL("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = {}").format(
+            sql.Literal(role)
+        ),
     )
 
 
@@ -335,9 +337,21 @@ def post_checks(site: Site, tenant_id: str) -> list[dict[str, Any]]:
     role = tenant_role(tenant_id)
     checks: list[dict[str, Any]] = []
     with site.session() as conn:
-        checks.append(_check("pg_roles", "(cluster)", f"rolname = '{role}'", _exists(conn, "pg_roles", "rolname", role)))
         checks.append(
-            _check("pg_database", "(cluster)", f"datname = '{role}'", _exists(conn, "pg_database", "datname", role))
+            _check(
+                "pg_roles",
+                "(cluster)",
+                f"rolname = '{role}'",
+                _exists(conn, "pg_roles", "rolname", role),
+            )
+        )
+        checks.append(
+            _check(
+                "pg_database",
+                "(cluster)",
+                f"datname = '{role}'",
+                _exists(conn, "pg_database", "datname", role),
+            )
         )
         unreachable = conn.execute(
             "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate"
@@ -363,7 +377,9 @@ def post_checks(site: Site, tenant_id: str) -> list[dict[str, Any]]:
     return checks
 
 
-def _check(what: str, database: str, where: str, found: int | None, note: str = "") -> dict[str, Any]:
+def _check(
+    what: str, database: str, where: str, found: int | None, note: str = ""
+) -> dict[str, Any]:
     result = {"check": what, "database": database, "where": where, "found": found}
     if found is None:
         result["note"] = note or where
@@ -405,12 +421,20 @@ def _table_check(
         # RLS would show the admin no rows at all, which proves nothing: look as the app
         # role with the tenant set, which the policy lets see exactly the tenant's rows.
         if not app_reads:
-            return _check("table", database, where, None, f"{name}: row level security, and {APP_ROLE} cannot read it")
+            return _check(
+                "table",
+                database,
+                where,
+                None,
+                f"{name}: row level security, and {APP_ROLE} cannot read it",
+            )
         with conn.transaction():
             conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
             conn.execute("SELECT set_config(%s, %s, true)", [SETTING, tenant_id])
             row = conn.execute(count).fetchone()
-        return _check("table", database, where + f" (as {APP_ROLE}, RLS)", int(row[0]) if row else 0)
+        return _check(
+            "table", database, where + f" (as {APP_ROLE}, RLS)", int(row[0]) if row else 0
+        )
     if not admin_reads:
         return _check("table", database, where, None, f"{name}: the admin has no SELECT on it")
     row = conn.execute(count).fetchone()
