@@ -46,6 +46,7 @@ bench: venv postgres
 	$(PY) benchmarks/rls_bench.py
 	$(PY) benchmarks/bench_pooler.py
 	$(PY) benchmarks/bench_move.py
+	$(PY) benchmarks/bench_offboard.py
 
 schema: venv
 	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json
