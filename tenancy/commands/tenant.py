@@ -194,12 +194,17 @@ def _erase(args: argparse.Namespace, catalog: Any) -> int:
             file=sys.stderr,
         )
         return EXIT_FINDINGS
+    catalog_entry = {
+        "status": "erased",
+        "erasure": {"erased_on": sealed["remaining"]["erased_on"], "evidence": str(args.evidence)},
+    }
     print(
         json.dumps(
             {
                 "evidence": str(args.evidence),
                 "content_sha256": sealed["content_sha256"],
                 "outcome": sealed["outcome"],
+                "catalog": catalog_entry,  # what to write into the tenant's catalog entry
             }
         )
     )

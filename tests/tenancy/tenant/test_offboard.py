@@ -256,8 +256,9 @@ def test_erase_without_confirmation_on_a_non_terminal_refuses(off: Offboarding) 
 
 
 def test_erase_without_export_records_the_reason(off: Offboarding) -> None:
-    code, _, err = off.erase("obx", "--yes", "--without-export", "customer declined its copy")
+    code, out, err = off.erase("obx", "--yes", "--without-export", "customer declined its copy")
     assert code == 0, err
+    assert json.loads(out)["catalog"]["erasure"]["evidence"] == str(off.work / "obx-erasure.json")
     evidence = json.loads((off.work / "obx-erasure.json").read_text())
     assert evidence["export"] == {"waived": "customer declined its copy"}
     assert traces(off.a, "obx") == []
