@@ -95,19 +95,24 @@ class Probe:
                         "SELECT id FROM app.documents WHERE tenant_id = %s ORDER BY id LIMIT 1",
                         [self.tenant],
                     ).fetchone()
+                    assert doc is not None
                     conn.execute(
                         "UPDATE app.documents SET updated_at = now() WHERE id = %s", [doc[0]]
-                    )  # type: ignore[index]
+                    )
                     conn.execute(
                         "INSERT INTO app.comments (tenant_id, document_id, author, body)"
                         " VALUES (%s, %s, 'probe', 'still here')",
-                        [self.tenant, doc[0]],  # type: ignore[index]
+                        [self.tenant, doc[0]],
                     )
                     conn.execute(
                         "SELECT count(*) FROM app.comments WHERE tenant_id = %s", [self.tenant]
                     )
                 self.latencies.append(time.perf_counter() - started)
                 self.stop.wait(0.02)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2] if values else 0.0
 
 
 def main() -> None:
@@ -151,7 +156,7 @@ def main() -> None:
               f" peak RSS {export_kib / 1024:.0f} MiB (a tenancy process doing nothing: {baseline_kib / 1024:.0f} MiB)")  # fmt: skip
         probe = Probe(make_conninfo(dsn, user="tenancy_app_login"), NEIGHBOURS[0])
         probe.thread.start()
-        time.sleep(1.0)
+        time.sleep(2.0)  # the probe's own latency on a quiet table, for comparison
         before_probes = len(probe.latencies)
         result, erase_s, _ = tenancy(
             "tenant", "erase", TENANT, *common, "--yes", "--chain", chain,
@@ -159,7 +164,7 @@ def main() -> None:
         )  # fmt: skip
         probe.stop.set()
         probe.thread.join(10)
-        during = probe.latencies[before_probes:]
+        idle, during = probe.latencies[:before_probes], probe.latencies[before_probes:]
         evidence = json.loads((work / "erasure.json").read_text())
         assert evidence["checks_found_nothing"], "the checks after erasure found a trace"
         slow = [s for s in during if s > 1.0]
@@ -167,8 +172,9 @@ def main() -> None:
               f" (batched DELETE + VACUUM + role + checks)")  # fmt: skip
         print(f"neighbour probe during erase: {len(during)} transactions, longest"
               f" {max(during, default=0) * 1000:.0f} ms, median"
-              f" {sorted(during)[len(during) // 2] * 1000 if during else 0:.1f} ms,"
-              f" over 1 s: {len(slow)} (target: 0)")  # fmt: skip
+              f" {_median(during) * 1000:.1f} ms,"
+              f" over 1 s: {len(slow)} (target: 0); before the erase: median"
+              f" {_median(idle) * 1000:.1f} ms")  # fmt: skip
     finally:
         server.stop()
 

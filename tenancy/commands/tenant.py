@@ -218,9 +218,12 @@ def _confirmation(yes: bool, tenant_id: str) -> Callable[[str], bool]:
         if not sys.stdin.isatty():
             _say("not a terminal and no --yes: refusing to erase without a confirmation")
             return False
-        answer = input(
+        # The question goes to stderr: stdout carries only the JSON result.
+        sys.stderr.write(
             f"{summary}\nThis cannot be undone. Type the tenant id ({tenant_id}) to erase it: "
         )
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
         return answer.strip() == tenant_id
 
     return ask

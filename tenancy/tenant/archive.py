@@ -18,9 +18,9 @@ and checks the CSV's row count against a count of the same snapshot.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
-import io
 import json
 import os
 import zipfile
@@ -75,7 +75,7 @@ class Exported:
         }
 
 
-def lives_here(conn: psycopg.Connection, site: Site, tenant_id: str) -> bool:
+def lives_here(conn: psycopg.Connection, tenant_id: str) -> bool:
     row = conn.execute(
         "SELECT state FROM tenancy_meta.homes WHERE tenant_id = %s", [tenant_id]
     ).fetchone()
@@ -101,7 +101,7 @@ def export_tenant(
     site = site_of(dsn, tenant_id, isolation, "source")
     home = site.home(tenant_id)
     with site.session() as conn:
-        if not lives_here(conn, site, tenant_id):
+        if not lives_here(conn, tenant_id):
             raise MoveInputError(f"tenant {tenant_id} does not live on {site.where}")
         if home.rls:
             join(conn, APP_ROLE)
@@ -134,6 +134,7 @@ def _manifest(
         "server": {"server": site.server, "isolation": site.isolation, "cell": site.cell},
         "model_version": model_version(site.model),
         "tables": tables,
+        "encoding": "UTF-8",
         "exported_at": now_utc(),
         "tool": {"name": "tenancy", "version": TOOL_VERSION},
     }
@@ -181,8 +182,10 @@ def _export_tables(
 def _csv_settings(conn: psycopg.Connection) -> None:
     # The CSV's text must not depend on the session: same bytes from every server.
     for name, value in (
+        ("client_encoding", "UTF8"),
         ("TimeZone", "UTC"),
         ("DateStyle", "ISO, YMD"),
+        ("IntervalStyle", "iso_8601"),
         ("extra_float_digits", "3"),
     ):
         conn.execute("SELECT set_config(%s, %s, true)", [name, value])
@@ -221,13 +224,14 @@ def _copy_out(
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
     """Text lines (with their ends) out of byte chunks, for csv.reader."""
-    decoder = io.IncrementalNewlineDecoder(None, translate=False)
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a chunk may end inside a character
     pending = ""
     for chunk in chunks:
-        pending += decoder.decode(chunk.decode("utf-8"))
+        pending += decoder.decode(chunk)
         *complete, pending = pending.split("\n")
         for line in complete:
             yield line + "\n"
+    pending += decoder.decode(b"", final=True)
     if pending:
         yield pending
 
@@ -299,7 +303,7 @@ def import_tenant(dsn: str, tenant_id: str, isolation: str, path: Path, say: Say
     home = site.home(tenant_id)
     _check_model(manifest, site, path)
     with site.session() as conn:
-        if not lives_here(conn, site, tenant_id):
+        if not lives_here(conn, tenant_id):
             raise MoveInputError(
                 f"{site.where} is not {tenant_id}'s home (no tenancy_meta.homes row):"
                 f" lay it out first (`tenancy db apply` with the tenant in the catalog)"

@@ -79,7 +79,7 @@ class Log:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     def run(
-        self, conn: psycopg.Connection, database: str, statement: sql.Composable, **note: Any
+        self, conn: psycopg.Connection, database: str, statement: sql.Composed, **note: Any
     ) -> int:
         started = now_utc()
         cursor = conn.execute(statement)
@@ -114,16 +114,16 @@ def inventory(site: Site, tenant_id: str) -> list[Trace]:
             traces.append(
                 Trace("schema", role, admin_db, _exists(conn, "pg_namespace", "nspname", role))
             )
-        for table in META_TABLES:
-            count = conn.execute(
+        for meta in META_TABLES:
+            found = conn.execute(
                 sql.SQL("SELECT count(*) FROM tenancy_meta.{} WHERE tenant_id = %s").format(
-                    sql.Identifier(table)
+                    sql.Identifier(meta)
                 ),
                 [tenant_id],
             ).fetchone()
             traces.append(
                 Trace(
-                    "marker rows", f"tenancy_meta.{table}", admin_db, int(count[0]) if count else 0
+                    "marker rows", f"tenancy_meta.{meta}", admin_db, int(found[0]) if found else 0
                 )
             )
         if home.rls:

@@ -11,7 +11,9 @@ only looks, independently, for traces (it sees through RLS).
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -170,10 +172,8 @@ def test_export_erase_import_elsewhere_round_trips_and_leaves_no_trace(
     code, out, err = off.export(tid)
     assert code == 0, err
     archive = off.work / f"{tid}.zip"
-    assert (
-        json.loads(out)["sha256"]
-        == chain.latest(chain.read_entries(off.chain), "export", tid)["content_sha256"]
-    )  # type: ignore[index]
+    recorded = chain.latest(chain.read_entries(off.chain), "export", tid)
+    assert recorded is not None and recorded["content_sha256"] == json.loads(out)["sha256"]
     with zipfile.ZipFile(archive) as z:
         manifest = json.loads(z.read("manifest.json"))
         assert sorted(z.namelist()) == ["comments.csv", "documents.csv", "manifest.json"]
@@ -303,3 +303,19 @@ def test_import_refuses_a_home_that_holds_rows_and_a_damaged_archive(off: Offboa
 
 def test_model_tables_are_the_archive_tables() -> None:
     assert {t.name for t in DEFAULT_MODEL} == {"documents", "comments"}
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("typed", "confirmed"), [("opa\n", True), ("yes\n", False), ("", False)])
+def test_confirmation_at_a_terminal_needs_the_tenant_id(
+    monkeypatch: pytest.MonkeyPatch, typed: str, confirmed: bool
+) -> None:
+    from tenancy.commands.tenant import _confirmation
+
+    monkeypatch.setattr(sys, "stdin", _Terminal(typed))
+    assert _confirmation(False, "opa")("erase opa from …") is confirmed
+    assert _confirmation(True, "opa")("erase opa from …") is True
