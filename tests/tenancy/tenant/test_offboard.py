@@ -11,6 +11,7 @@ only looks, independently, for traces (it sees through RLS).
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sys
@@ -23,6 +24,7 @@ import psycopg
 import pytest
 
 from components.postgres.datamodel import DEFAULT_MODEL
+from components.postgres.session import tenant_session
 from tenancy.tenant import chain
 from tests.support.pgserver import PgServer, start_server
 from tests.tenancy.tenant.movekit import (
@@ -33,6 +35,7 @@ from tests.tenancy.tenant.movekit import (
     run_cli,
     seed,
     superuser_dsn,
+    tenant_dsn,
     tenant_sums,
 )
 
@@ -115,6 +118,8 @@ def off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Offboarding]:
         tiers = {**LEAVING, **STAYING, "obx": "standard", "ohold": "standard"}
         for tid, tier in tiers.items():
             seed(dsn[tid], ISOLATION[tier], tid, documents=12)
+        for tid in LEAVING:  # what CSV must quote: newlines, commas, quotes, non-ASCII
+            _tricky_row(dsn[tid], ISOLATION[tiers[tid]], tid)
         status = {tid: "offboarded" for tid in (*LEAVING, "obx", "ohold")}
         hold = {"ohold": ", legal_hold: true, legal_hold_reason: 'case 2026-17 (litigation)'"}
         yield Offboarding(
@@ -126,6 +131,17 @@ def off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Offboarding]:
     finally:
         a.stop()
         b.stop()
+
+
+TRICKY = 'line one\nline two, with "quotes", a comma and ünïcödé ✓'
+
+
+def _tricky_row(site_dsn: str, isolation: str, tid: str) -> None:
+    table = "app.documents" if isolation != "bridge" else f"tenant_{tid}.documents"
+    with psycopg.connect(tenant_dsn(site_dsn, isolation, tid)) as conn, tenant_session(conn, tid):
+        conn.execute(
+            f"INSERT INTO {table} (tenant_id, title, body) VALUES (%s, '', %s)", [tid, TRICKY]
+        )
 
 
 def traces(server: PgServer, tid: str) -> list[str]:
@@ -177,11 +193,14 @@ def test_export_erase_import_elsewhere_round_trips_and_leaves_no_trace(
     with zipfile.ZipFile(archive) as z:
         manifest = json.loads(z.read("manifest.json"))
         assert sorted(z.namelist()) == ["comments.csv", "documents.csv", "manifest.json"]
-        documents = z.read("documents.csv").decode().splitlines()
+        documents = z.read("documents.csv").decode()
     assert manifest["isolation"] == ISOLATION[tier] and manifest["tier"] == tier
     assert {n: (t["rows"], t["checksum"]) for n, t in manifest["tables"].items()} == before
-    assert documents[0].split(",")[:2] == ["tenant_id", "id"]
-    assert {line.split(",")[0] for line in documents[1:]} == {tid}  # no neighbour's row
+    rows = list(csv.reader(io.StringIO(documents)))
+    assert rows[0][:2] == ["tenant_id", "id"]
+    assert {row[0] for row in rows[1:]} == {tid}  # no neighbour's row
+    assert len(rows) - 1 == manifest["tables"]["documents"]["rows"] == 13
+    assert TRICKY in {row[rows[0].index("body")] for row in rows[1:]}
 
     code, out, err = off.erase(tid, "--yes")
     assert code == 0, err
@@ -190,12 +209,12 @@ def test_export_erase_import_elsewhere_round_trips_and_leaves_no_trace(
     evidence = json.loads((off.work / f"{tid}-erasure.json").read_text())
     assert evidence["outcome"] == "erased" and evidence["checks_found_nothing"] is True
     assert evidence["export"]["archive"] == f"{tid}.zip"
-    rows = {
+    removed = {
         t["name"].split(".")[-1]: (t["before"], t["after"])
         for t in evidence["removed"]
         if t["kind"] == "rows"
     }
-    assert rows == {name: (count, 0) for name, (count, _) in before.items()}
+    assert removed == {name: (count, 0) for name, (count, _) in before.items()}
 
     new_tier = NEW_TIER[tid]
     code, out, err = off.cli(
