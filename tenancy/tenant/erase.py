@@ -181,47 +181,51 @@ def _quoted(name: str) -> str:
 
 
 @dataclass
-class Removal:
-    log: Log = field(default_factory=Log)
-    longest_batch_s: float = 0.0
-    batches: int = 0
+class Batches:
+    """One table's batched delete: how many transactions, the longest one (what a neighbour
+    could wait at most behind it)."""
+
+    rows: int = 0
+    count: int = 0
+    longest_s: float = 0.0
 
 
-def erase(site: Site, tenant_id: str, say: Say) -> Removal:
-    removal = Removal()
+def erase(site: Site, tenant_id: str, say: Say) -> Log:
+    """Remove the tenant; returns every statement that ran."""
+    log = Log()
     home = site.home(tenant_id)
     role = tenant_role(tenant_id)
     with site.session() as conn:
         if _exists(conn, "pg_roles", "rolname", role):
             join(conn, role)  # to end its sessions and DROP OWNED BY it
-            _lock_out(conn, site.admin_database, role, removal.log)
+            _lock_out(conn, site.admin_database, role, log)
     if home.isolation == "pool":
-        _delete_pool_rows(site, tenant_id, removal, say)
+        _delete_pool_rows(site, tenant_id, log, say)
     elif home.isolation == "bridge":
         with site.session() as conn:
-            removal.log.run(
+            log.run(
                 conn,
                 site.admin_database,
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(role)),
             )
     else:
         with site.session() as conn:
-            removal.log.run(
+            log.run(
                 conn,
                 "(cluster)",
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(role)),
             )
-    _drop_role(site, role, removal.log)
+    _drop_role(site, role, log)
     with site.session() as conn:
         for table in META_TABLES:
-            removal.log.run(
+            log.run(
                 conn,
                 site.admin_database,
                 sql.SQL("DELETE FROM tenancy_meta.{} WHERE tenant_id = {}").format(
                     sql.Identifier(table), sql.Literal(tenant_id)
                 ),
             )
-    return removal
+    return log
 
 
 def _lock_out(conn: psycopg.Connection, database: str, role: str, log: Log) -> None:
@@ -237,27 +241,32 @@ def _lock_out(conn: psycopg.Connection, database: str, role: str, log: Log) -> N
     )
 
 
-def _delete_pool_rows(site: Site, tenant_id: str, removal: Removal, say: Say) -> None:
+def _delete_pool_rows(site: Site, tenant_id: str, log: Log, say: Say) -> None:
     home = site.home(tenant_id)
     place = Place(home, home.schema)
     database = site.admin_database
     with site.session() as conn:
         for table in reversed(parents_first(site.model)):  # children first
             started = now_utc()
-            rows = _delete_batches(conn, place, tenant_id, table, removal)
-            removal.log.entries.append(
+            batches = _delete_batches(conn, place, tenant_id, table)
+            log.entries.append(
                 {
                     "started_at": started,
                     "finished_at": now_utc(),
                     "database": database,
                     "sql": _batch_delete(place, table, tenant_id).as_string(conn),
-                    "rows": rows,
+                    "rows": batches.rows,
+                    "batches": batches.count,
+                    "longest_batch_ms": round(batches.longest_s * 1000, 1),
                     "note": f"repeated in transactions of at most {BATCH_ROWS} rows until none was left",
                 }
             )
-            say(f"deleted {rows} rows of {tenant_id} from {place.schema}.{table.name}")
+            say(
+                f"deleted {batches.rows} rows of {tenant_id} from {place.schema}.{table.name}"
+                f" in {batches.count} batches (longest {batches.longest_s * 1000:.0f} ms)"
+            )
         for table in site.model:
-            _vacuum(conn, place, table, database, removal.log)
+            _vacuum(conn, place, table, database, log)
 
 
 def _batch_delete(place: Place, table: TenantTable, tenant_id: str) -> sql.Composed:
@@ -274,19 +283,19 @@ def _batch_delete(place: Place, table: TenantTable, tenant_id: str) -> sql.Compo
 
 
 def _delete_batches(
-    conn: psycopg.Connection, place: Place, tenant_id: str, table: TenantTable, removal: Removal
-) -> int:
+    conn: psycopg.Connection, place: Place, tenant_id: str, table: TenantTable
+) -> Batches:
     statement = _batch_delete(place, table, tenant_id)
-    total = 0
+    batches = Batches()
     while True:
         started = time.monotonic()
         with as_tenant(conn, place, tenant_id):
             deleted = conn.execute(statement).rowcount
-        removal.longest_batch_s = max(removal.longest_batch_s, time.monotonic() - started)
-        removal.batches += 1
-        total += max(deleted, 0)
+        batches.longest_s = max(batches.longest_s, time.monotonic() - started)
+        batches.count += 1
+        batches.rows += max(deleted, 0)
         if deleted <= 0:
-            return total
+            return batches
 
 
 def _vacuum(

@@ -138,7 +138,7 @@ def render_markdown(evidence: dict[str, Any]) -> str:
         *_table(
             ["started (UTC)", "database", "statement", "rows"],
             [
-                [s["started_at"], s["database"], f"`{s['sql']}`", s["rows"]]
+                [s["started_at"], s["database"], f"`{s['sql']}`", _rows(s)]
                 for s in evidence["statements"]
             ]
             or [["—", "—", "nothing to run: nothing of the tenant was left", "—"]],
@@ -164,6 +164,15 @@ def render_markdown(evidence: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _rows(statement: dict[str, Any]) -> str:
+    if "batches" not in statement:
+        return str(statement["rows"])
+    return (
+        f"{statement['rows']} in {statement['batches']} transactions"
+        f" (longest {statement['longest_batch_ms']} ms)"
+    )
 
 
 def _export_line(export: dict[str, Any]) -> str:

@@ -125,7 +125,7 @@ def run_erase(request: EraseRequest, say: Say) -> dict[str, Any]:
         summary = ", ".join(f"{t.kind} {t.name} ({t.before})" for t in found)
         if not request.confirm(f"erase {tid} from {site.where}: {summary}"):
             raise ErasureRefused("not confirmed: nothing was changed")
-        statements = erase(site, tid, say).log.entries
+        statements = erase(site, tid, say).entries
         outcome = "erased"
     else:
         outcome = "nothing to erase: no trace of the tenant was left (already erased)"

@@ -98,15 +98,9 @@ def off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Offboarding]:
         for server in (a, b):
             add_admin(server)
         pool = lay_out(a, "pooldb", "free-01", "pool", ["opa", "opn"])
-        bridge = lay_out(a, "bridgedb", "standard-01", "bridge", ["oba", "obn", "obx", "ohold"])
-        dsn = {
-            "opa": pool,
-            "opn": pool,
-            "oba": bridge,
-            "obn": bridge,
-            "obx": bridge,
-            "ohold": bridge,
-        }
+        bridged = ["oba", "obn", "obx", "ohold", "ostray"]
+        bridge = lay_out(a, "bridgedb", "standard-01", "bridge", bridged)
+        dsn = {"opa": pool, "opn": pool, **{tid: bridge for tid in bridged}}
         for tid in ("osa", "osn"):
             dsn[tid] = lay_out(a, f"silo_{tid}", tid, "silo", [tid])
         new_dsn = {
@@ -115,12 +109,12 @@ def off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Offboarding]:
             "osa": lay_out(b, "pooldb", "free-01", "pool", ["osa"]),
             "obn": lay_out(b, "bridge2", "standard-02", "bridge", ["obn"]),  # an empty home
         }
-        tiers = {**LEAVING, **STAYING, "obx": "standard", "ohold": "standard"}
+        tiers = {**LEAVING, **STAYING, **{tid: "standard" for tid in ("obx", "ohold", "ostray")}}
         for tid, tier in tiers.items():
             seed(dsn[tid], ISOLATION[tier], tid, documents=12)
         for tid in LEAVING:  # what CSV must quote: newlines, commas, quotes, non-ASCII
             _tricky_row(dsn[tid], ISOLATION[tiers[tid]], tid)
-        status = {tid: "offboarded" for tid in (*LEAVING, "obx", "ohold")}
+        status = {tid: "offboarded" for tid in (*LEAVING, "obx", "ohold", "ostray")}
         hold = {"ohold": ", legal_hold: true, legal_hold_reason: 'case 2026-17 (litigation)'"}
         yield Offboarding(
             a, b, dsn, new_dsn,
@@ -215,6 +209,11 @@ def test_export_erase_import_elsewhere_round_trips_and_leaves_no_trace(
         if t["kind"] == "rows"
     }
     assert removed == {name: (count, 0) for name, (count, _) in before.items()}
+    if tier == "free":  # batched: one log entry per table, with its transactions
+        deletes = [s for s in evidence["statements"] if s["sql"].startswith('DELETE FROM "app"')]
+        assert [d["rows"] for d in deletes] == [before["comments"][0], before["documents"][0]]
+        assert all(d["batches"] >= 2 for d in deletes)
+        assert any(s["sql"].startswith("VACUUM") for s in evidence["statements"])
 
     new_tier = NEW_TIER[tid]
     code, out, err = off.cli(
@@ -338,3 +337,30 @@ def test_confirmation_at_a_terminal_needs_the_tenant_id(
     monkeypatch.setattr(sys, "stdin", _Terminal(typed))
     assert _confirmation(False, "opa")("erase opa from …") is confirmed
     assert _confirmation(True, "opa")("erase opa from …") is True
+
+
+def test_a_trace_left_elsewhere_or_a_table_it_cannot_read_fails_the_checks(
+    off: Offboarding,
+) -> None:
+    """A hand-made copy in another database, and a table the admin may not read: exit 1."""
+    with psycopg.connect(superuser_dsn(off.a, "postgres"), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE strays")
+    try:
+        with psycopg.connect(superuser_dsn(off.a, "strays"), autocommit=True) as conn:
+            conn.execute("CREATE TABLE copied (tenant_id text, note text)")
+            conn.execute("INSERT INTO copied VALUES ('ostray', 'a copy someone made by hand')")
+            conn.execute("GRANT SELECT ON copied TO admin")
+            conn.execute("CREATE TABLE hidden (tenant_id text)")  # no grant: admin cannot look
+        code, out, err = off.erase("ostray", "--yes", "--without-export", "test of the checks")
+        assert code == 1 and "the checks after erasure found traces" in err
+        evidence = json.loads((off.work / "ostray-erasure.json").read_text())
+        assert evidence["checks_found_nothing"] is False
+        flagged = {(c["database"], c["where"].split(":")[0], c["found"]) for c in evidence["checks"]
+                   if c["found"] != 0}  # fmt: skip
+        assert flagged == {("strays", "public.copied", 1), ("strays", "public.hidden", None)}
+        markdown = (off.work / "ostray-erasure.md").read_text()
+        assert "did NOT come back clean" in markdown and "not verifiable" in markdown
+        assert traces(off.a, "ostray") == ["strays.public.copied: 1 rows"]  # the rest is gone
+    finally:
+        with psycopg.connect(superuser_dsn(off.a, "postgres"), autocommit=True) as conn:
+            conn.execute("DROP DATABASE strays WITH (FORCE)")
