@@ -209,6 +209,12 @@ def test_export_erase_import_elsewhere_round_trips_and_leaves_no_trace(
         if t["kind"] == "rows"
     }
     assert removed == {name: (count, 0) for name, (count, _) in before.items()}
+    markdown = (off.work / f"{tid}-erasure.md").read_text()
+    assert evidence["content_sha256"] in markdown and "found no trace" in markdown
+    assert evidence["remaining"]["crypto_shredding"] is (tier == "enterprise")
+    if tier == "enterprise":  # the silo key's destruction, from the erasure schedule
+        assert "AWS KMS ScheduleKeyDeletion" in markdown
+        assert evidence["remaining"]["key"]["destroyed_on"] <= evidence["remaining"]["fully_erased"]
     if tier == "free":  # batched: one log entry per table, with its transactions
         deletes = [s for s in evidence["statements"] if s["sql"].startswith('DELETE FROM "app"')]
         assert [d["rows"] for d in deletes] == [before["comments"][0], before["documents"][0]]
