@@ -130,8 +130,17 @@ def _catalog_path(stack: str, given: Path | None) -> Path:
 def _export(args: argparse.Namespace, catalog: Any) -> int:
     from tenancy.tenant.offboard import run_export
 
+    if not args.output.parent.is_dir():
+        raise CommandError(
+            "tenant", f"-o {args.output}: directory {args.output.parent} does not exist"
+        )
     try:
         exported, entry = run_export(catalog, args.tenant, args.dsn, args.output, args.chain, _say)
+    except psycopg.Error as error:
+        print(
+            f"tenancy tenant: export stopped, no archive written: {error}".strip(), file=sys.stderr
+        )
+        return EXIT_FINDINGS
     except ChainError as error:
         print(
             f"tenancy tenant: export refused, the evidence chain is broken: {error}",

@@ -370,3 +370,28 @@ def test_a_trace_left_elsewhere_or_a_table_it_cannot_read_fails_the_checks(
     finally:
         with psycopg.connect(superuser_dsn(off.a, "postgres"), autocommit=True) as conn:
             conn.execute("DROP DATABASE strays WITH (FORCE)")
+
+
+def test_bad_input_exits_2_and_names_the_problem(off: Offboarding) -> None:
+    common = ("--stack", STACK, "--catalog", str(off.catalog))
+    cases = [
+        (("export", "nobody", "--dsn", off.dsn["opn"], "-o", str(off.work / "x.zip")),
+         "'nobody' is not in the catalog"),
+        (("export", "opn", "--dsn", off.dsn["obn"], "-o", str(off.work / "x.zip")),
+         "pass the DSN of the tenant's pool server"),
+        (("export", "opn", "--dsn", off.dsn["opn"], "-o", str(off.work / "no" / "x.zip")),
+         "does not exist"),
+        (("import", "opn", "--dsn", off.dsn["opn"], str(off.work / "missing.zip")),
+         "no such file"),
+        (("erase", "obx", "--dsn", "host=127.0.0.1 port=1 user=admin dbname=x",
+          "--evidence", str(off.work / "never.json"), "--yes", "--without-export", "r",
+          "--chain", str(off.chain)),
+         "cannot connect"),
+    ]  # fmt: skip
+    chain_before = off.chain.read_bytes() if off.chain.exists() else b""
+    for argv, message in cases:
+        code, _, err = off.cli("tenant", argv[0], argv[1], *common, *argv[2:])
+        assert code == 2 and message in err, (argv, err)
+        assert "Traceback" not in err
+    assert not (off.work / "x.zip").exists() and not (off.work / "never.json").exists()
+    assert (off.chain.read_bytes() if off.chain.exists() else b"") == chain_before
