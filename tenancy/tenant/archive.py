@@ -245,22 +245,9 @@ def _count_csv_rows(chunks: Iterable[bytes]) -> int:
 def _count_and_checksum(
     conn: psycopg.Connection, place: Place, table: TenantTable, tenant_id: str
 ) -> tuple[int, str]:
-    """Count and checksum the rows in the export's snapshot, through the app role in a pool."""
-    if place.home.rls:
-        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
-    row = conn.execute(
-        sql.SQL(
-            "SELECT count(*), coalesce(sum(hash_record_extended(ROW({}), 0)::numeric), 0)::text"
-            " FROM {} WHERE {} = {}"
-        ).format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names),
-            place.table(table),
-            sql.Identifier(TENANT_COLUMN),
-            sql.Literal(tenant_id),
-        )
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), str(row[1])
+    """The mover's count and checksum, in the caller's transaction (a savepoint of it, so
+    the export's snapshot); in a pool as the app role with the tenant set."""
+    return checksums(conn, place, tenant_id, [table])[table.name]
 
 
 def file_sha256(path: Path) -> str:
