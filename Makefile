@@ -38,7 +38,8 @@ unit: venv
 	$(PY) -m pytest -n auto
 
 ## Figures, never assertions: plan vs bare loop, policy throughput, cost vs plan, RLS overhead on 1M rows,
-## 500 clients through PgBouncer vs direct, a live 1M-row tenant move vs pg_dump | pg_restore.
+## 500 clients through PgBouncer vs direct, a live 1M-row tenant move vs pg_dump | pg_restore,
+## export + erase of a 1M-row pool tenant next to busy neighbours.
 bench: venv postgres
 	$(PY) benchmarks/bench_plan.py
 	$(PY) benchmarks/bench_policies.py
@@ -46,6 +47,7 @@ bench: venv postgres
 	$(PY) benchmarks/rls_bench.py
 	$(PY) benchmarks/bench_pooler.py
 	$(PY) benchmarks/bench_move.py
+	$(PY) benchmarks/bench_offboard.py
 
 schema: venv
 	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json

@@ -5,7 +5,7 @@ sets ``handler`` on them; ``tenancy/cli.py`` turns what a handler returns or
 raises into the exit code.
 """
 
-from tenancy.commands import check, cost, db, diff, docs, plan, policyconfig, tenant
+from tenancy.commands import check, cost, db, diff, docs, evidence, plan, policyconfig, tenant
 
 COMMANDS = (
     plan,  # tenancy plan, tenancy schema
@@ -15,5 +15,6 @@ COMMANDS = (
     policyconfig,  # tenancy policy-config
     docs,  # tenancy docs
     cost,  # tenancy cost
-    tenant,  # tenancy tenant move|restore
+    tenant,  # tenancy tenant move|restore|export|import|erase
+    evidence,  # tenancy evidence verify
 )

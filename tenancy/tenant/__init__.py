@@ -1,4 +1,4 @@
-"""Operational tooling for one tenant's data: ``tenancy tenant move|restore``.
+"""Operational tooling for one tenant's data: ``tenancy tenant move|restore|export|import|erase``.
 
 Not Pulumi: these modules talk to live servers with psycopg. The SQL they need
 comes from ``components/postgres`` (the data model and the plan statements),
