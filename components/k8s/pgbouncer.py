@@ -111,12 +111,12 @@ class PgBouncer(pulumi.ComponentResource):
         k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=self.meta, automount_service_account_token=False, opts=child
         )
-        # A changed config or userlist rolls the pods: PgBouncer reads both at start.
-        # The digest of SCRAM verifiers reveals nothing, so it need not stay a secret.
-        checksum = pulumi.Output.unsecret(
-            pulumi.Output.all(config.data, users.string_data).apply(
-                lambda parts: hashlib.sha256(repr(parts).encode()).hexdigest()
-            )
+        # A changed pgbouncer.ini (the tier's settings) rolls the pods. The userlist does
+        # not: it changes whenever a bridge tenant joins the shard, and onboarding must never
+        # restart a shared tier; kubelet refreshes the mounted Secret and a PgBouncer RELOAD
+        # (SIGHUP) picks it up (docs/connection-pooling.md).
+        checksum = config.data.apply(
+            lambda data: hashlib.sha256((data or {}).get("pgbouncer.ini", "").encode()).hexdigest()
         )
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
