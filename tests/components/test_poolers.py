@@ -151,7 +151,8 @@ def test_connection_facts_point_shared_tenants_at_the_pooler_and_silos_at_their_
             assert fact["endpoint"] == fact["server_endpoint"]  # PgBouncer shares the host
 
 
-def test_bad_pooling_exits_2_with_path_and_fix(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stack", ["dev-aws-eu-central-1", "dev-gcp-us-central1"])
+def test_bad_pooling_exits_2_with_path_and_fix(tmp_path: Path, stack: str) -> None:
     data = yaml.safe_load(
         (Path(__file__).resolve().parents[2] / "stacks" / "tenants.yaml").read_text()
     )
@@ -159,7 +160,7 @@ def test_bad_pooling_exits_2_with_path_and_fix(tmp_path: Path) -> None:
     path = tmp_path / "tenants.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     out = tmp_path / "plan.json"
-    result = run_tenancy("plan", "dev-aws-eu-central-1", "--catalog", str(path), "--json", str(out))
+    result = run_tenancy("plan", stack, "--catalog", str(path), "--json", str(out))
     found = assert_bad_input(result, "must pool in transaction mode")
     assert {m["path"] for m in found} == {
         "tiers.free.pooling.mode",
