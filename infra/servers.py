@@ -137,6 +137,7 @@ class InClusterPooler:
     server_host: Any  # Output[str]: the server's private IP
     database: str
     login_roles: tuple[str, ...]
+    server: TierServer  # its admin connection sets the roles' verifiers, after its SQL plan
 
 
 @dataclass(frozen=True)

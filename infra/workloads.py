@@ -149,6 +149,9 @@ def _pgbouncer(
             image=app.pooler_image,
             image_pull_policy=pull_policy(app.pooler_image),
             tls_issuer=app.pooler_tls_issuer,
+            server_owner=pooler.spec.owner,
+            server_admin=pooler.server.admin_connection,
+            server_ready=pooler.server.isolation,
         ),
         opts,
     )

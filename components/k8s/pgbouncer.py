@@ -43,6 +43,8 @@ from components.model.pgbouncer import (
     service_host,
     userlist,
 )
+from components.postgres.isolation import AdminConnectionArgs
+from components.postgres.login_verifiers import LoginVerifiers
 
 CERT_MANAGER_API_VERSION = "cert-manager.io/v1"
 # Per pod; capped by the namespace's LimitRange (the tier's app limits), see resources().
@@ -65,6 +67,11 @@ class PgBouncerArgs:
     image: str  # by digest in prod (validated with the stack config)
     image_pull_policy: str = "IfNotPresent"
     tls_issuer: str = "tenancy-internal-ca"  # cert-manager ClusterIssuer of the client cert
+    # The server's admin connection: sets the same verifiers on its login roles (SCRAM
+    # pass-through needs them identical), once ``server_ready`` (its SQL plan) has run.
+    server_owner: str = ""
+    server_admin: AdminConnectionArgs | None = None
+    server_ready: pulumi.Resource | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,19 @@ class PgBouncer(pulumi.ComponentResource):
             string_data={role: pulumi.Output.secret(p) for role, p in passwords.items()},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        text = pulumi.Output.all(**verifiers).apply(lambda found: userlist(dict(found)))
+        all_verifiers = pulumi.Output.all(**verifiers).apply(dict)
+        if self.args.server_admin is not None:
+            LoginVerifiers(
+                f"{self.name}-server-logins",
+                self.args.server_owner,
+                self.args.server_admin,
+                all_verifiers,
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[self.args.server_ready] if self.args.server_ready else [],
+                ),
+            )
+        text = all_verifiers.apply(userlist)
         return k8s.core.v1.Secret(
             f"{self.name}-userlist",
             metadata={**self.meta, "name": f"{self.args.service_name}-userlist"},

@@ -122,6 +122,7 @@ def in_cluster_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) ->
         server_host=server.endpoint,
         database=args.database_name,
         login_roles=login_roles(spec),
+        server=server,
     )
 
 

@@ -372,3 +372,20 @@ def test_a_pooler_image_that_is_not_a_digest_exits_2_in_prod(
     result = run_tenancy("plan", stack, stacks=tmp_path)
     found = assert_bad_input(result, fragment)
     assert {m["path"] for m in found} == {"config.tenancy:app.poolerImage"}
+
+
+@pytest.mark.parametrize("stack", GCP_STACKS)
+def test_gcp_pooler_sets_its_verifiers_on_the_server_after_the_sql_plan(stack: str) -> None:
+    plan = planned(stack)
+    for pooler in plan.of_type(PGBOUNCER):
+        [logins] = [
+            r
+            for r in plan.under(pooler, "pulumi-python:dynamic:Resource")
+            if r["name"].endswith("-server-logins")
+        ]
+        inputs = logins["inputs"]
+        assert inputs["verifiers"] == "[secret]" and inputs["password"] == "[secret]"
+        assert inputs["sslmode"] == "verify-full"
+        shard = pooler["name"].removeprefix("shard-").removesuffix("-pooler")
+        assert inputs["server"] == shard
+        assert any(d.endswith(f"::shard-{shard}-isolation-sql") for d in logins["dependencies"])

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from components.model.pgbouncer import scram_verifier
+from components.postgres.login_verifiers import set_verifiers
 from tests.support.pgbouncer import find_pgbouncer, start_pgbouncer
 from tests.support.pgserver import PgServer, PgServerError
 
@@ -70,3 +71,27 @@ def test_a_client_logs_in_through_pgbouncer_with_the_password_behind_the_verifie
             bouncer.connect(str(dbname), "scram_app", password="a guess")
         with pytest.raises(psycopg.OperationalError, match="password"):
             bouncer.connect(str(dbname), "scram_app")
+
+
+def test_the_admin_sets_the_poolers_verifier_on_the_servers_login_role(
+    pg: PgServer, admin_dsn: str
+) -> None:
+    verifier = scram_verifier("pooled-app-secret", b"salt-of-the-app-login-role")
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute("CREATE ROLE verifier_probe LOGIN")
+    # As the non-superuser admin, like cloudsqlsuperuser at pulumi up.
+    assert set_verifiers(admin_dsn, {"verifier_probe": verifier}) == ["verifier_probe"]
+    assert set_verifiers(admin_dsn, {"verifier_probe": verifier}) == ["verifier_probe"]
+    with psycopg.connect(pg.dsn(), autocommit=True) as su:
+        # Superuser only to read back what the server stored.
+        stored = su.execute(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = 'verifier_probe'"
+        ).fetchone()
+    assert stored == (verifier,)  # stored as given: the password never reached the server
+
+
+def test_setting_verifiers_refuses_plaintext_and_unknown_roles(admin_dsn: str) -> None:
+    with pytest.raises(ValueError, match="not a SCRAM-SHA-256 verifier"):
+        set_verifiers(admin_dsn, {"verifier_probe": "plaintext"})
+    with pytest.raises(ValueError, match="role no_such_role does not exist"):
+        set_verifiers(admin_dsn, {"no_such_role": scram_verifier("x", b"salt")})
