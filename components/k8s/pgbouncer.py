@@ -181,7 +181,8 @@ class PgBouncer(pulumi.ComponentResource):
     def _userlist(self) -> k8s.core.v1.Secret:
         """A generated password per login role: its SCRAM verifier goes to PgBouncer's
         userlist, the password itself to the Secret the apps read."""
-        passwords, verifiers = {}, {}
+        passwords: dict[str, pulumi.Output[str]] = {}
+        verifiers: dict[str, pulumi.Output[str]] = {}
         for role in self.args.login_roles:
             password = _random(f"{self.name}-{role}-password", 32, self)
             salt = _random(f"{self.name}-{role}-salt", 24, self)
@@ -193,7 +194,7 @@ class PgBouncer(pulumi.ComponentResource):
             f"{self.name}-logins",
             metadata={**self.meta, "name": f"{self.args.service_name}-logins"},
             type="Opaque",
-            string_data={role: pulumi.Output.secret(p) for role, p in passwords.items()},
+            string_data={role: _secret(p) for role, p in passwords.items()},
             opts=pulumi.ResourceOptions(parent=self),
         )
         all_verifiers = pulumi.Output.all(**verifiers).apply(dict)
@@ -213,7 +214,7 @@ class PgBouncer(pulumi.ComponentResource):
             f"{self.name}-userlist",
             metadata={**self.meta, "name": f"{self.args.service_name}-userlist"},
             type="Opaque",
-            string_data={"userlist.txt": pulumi.Output.secret(text)},
+            string_data={"userlist.txt": _secret(text)},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -430,6 +431,11 @@ class PgBouncer(pulumi.ComponentResource):
                 spec=spec,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+
+
+def _secret(value: pulumi.Output[str]) -> pulumi.Output[str]:
+    secret: pulumi.Output[str] = pulumi.Output.secret(value)
+    return secret
 
 
 def _random(name: str, length: int, parent: pulumi.Resource) -> pulumi.Output[str]:
