@@ -56,10 +56,18 @@ class TierServer(pulumi.ComponentResource):
     iam_resource: pulumi.Output[str]
     replica_endpoints: pulumi.Output[list[str]]
     isolation: DatabaseIsolation
+    admin_connection: AdminConnectionArgs
 
     def _complete(self, name: str, server: ServerArgs, built: BuiltServer) -> None:
         """Isolate the server's tenants inside PostgreSQL, then publish the outputs."""
         database = MAINTENANCE_DATABASE if server.isolation == "silo" else server.database_name
+        # How the deploy reaches the server as its admin (also the GCP pooler's login setup).
+        self.admin_connection = AdminConnectionArgs(
+            host=built.endpoint,
+            username=built.admin_user,
+            password=built.admin_password,
+            database=database,
+        )
         self.isolation = DatabaseIsolation(
             f"{name}-isolation",
             DatabaseIsolationArgs(
@@ -67,12 +75,7 @@ class TierServer(pulumi.ComponentResource):
                 isolation=server.isolation,
                 tenants=server.tenants,
                 cell=pulumi.get_stack(),
-                connection=AdminConnectionArgs(
-                    host=built.endpoint,
-                    username=built.admin_user,
-                    password=built.admin_password,
-                    database=database,
-                ),
+                connection=self.admin_connection,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[built.ready]),
         )

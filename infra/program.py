@@ -102,7 +102,9 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
     deployed = cell.deploy_servers()
     connections = deployed.connections
     # After the servers: a silo identity is granted on its own server.
-    namespaces = workloads.deploy(settings, blueprint, cell, deployed.silo_servers)
+    namespaces = workloads.deploy(
+        settings, blueprint, cell, deployed.silo_servers, deployed.in_cluster_poolers
+    )
     for tenant_id, namespace in namespaces.items():
         if tenant_id in connections:
             connections[tenant_id]["namespace"] = namespace

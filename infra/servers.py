@@ -125,12 +125,29 @@ BuildPooler = Callable[[ServerSpec, ServerArgs, TierServer], PoolerEndpoint]
 
 
 @dataclass(frozen=True)
+class InClusterPooler:
+    """A pooler that runs on the cell's Kubernetes cluster (GCP's PgBouncer): the cell
+    decides it and the facts point at it; ``infra/workloads.py`` deploys it into
+    ``namespace``, next to the apps that use it."""
+
+    spec: ServerSpec
+    args: PoolerArgs
+    namespace: str
+    service_name: str
+    server_host: Any  # Output[str]: the server's private IP
+    database: str
+    login_roles: tuple[str, ...]
+    server: TierServer  # its admin connection sets the roles' verifiers, after its SQL plan
+
+
+@dataclass(frozen=True)
 class DeployedServers:
     """What a cloud cell's deploy hands on, per tenant."""
 
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)  # the stack output
     # Silo tenants: their own server, whose facts (``iam_resource``) their workload identity needs.
     silo_servers: dict[str, TierServer] = field(default_factory=dict)
+    in_cluster_poolers: list[InClusterPooler] = field(default_factory=list)
 
 
 def deploy_servers(
@@ -139,10 +156,12 @@ def deploy_servers(
     network: NetworkArgs,
     build: Callable[[ServerSpec, ServerArgs], TierServer],
     build_pooler: BuildPooler | None = None,
+    deployed: DeployedServers | None = None,
 ) -> DeployedServers:
     """One server per silo tenant and per shard (``build`` is the cloud's), a pooler in
-    front of each whose tier pools (``build_pooler``); facts per tenant."""
-    deployed = DeployedServers()
+    front of each whose tier pools (``build_pooler``); facts per tenant. ``deployed``: the
+    record to fill (a cell's ``build_pooler`` may add its in-cluster poolers to it)."""
+    deployed = deployed if deployed is not None else DeployedServers()
     moving_to: dict[str, dict[str, Any]] = {}
     for spec in blueprint.servers:
         args = server_args(spec, settings, network)

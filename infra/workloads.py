@@ -8,23 +8,26 @@ a tier namespace is scaled to 0 only when every tenant in it is suspended.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s.keda import Keda, KedaArgs
-from components.k8s.namespace import TenantNamespace, TenantNamespaceArgs
+from components.k8s.namespace import QuotaReserve, TenantNamespace, TenantNamespaceArgs
 from components.k8s.network_policy import NamespaceNetworkPolicies, NamespaceNetworkPoliciesArgs
+from components.k8s.pgbouncer import PgBouncer, PgBouncerArgs, quota_reserve
 from components.k8s.workload import TenantWorkload, TenantWorkloadArgs, selector
+from components.model.appconfig import AppSettings, pull_policy
 from components.model.blueprint import Blueprint
 from components.model.identity_egress import identity_egress
 from components.model.pooling import pooler_port
 from components.model.stack import StackSettings
-from components.model.workloads import cell_workloads, needs_keda
+from components.model.workloads import WorkloadSpec, cell_workloads, needs_keda
 from components.tier_server import TierServer
 from infra.cells import CloudCell, WorkloadIdentity
+from infra.servers import InClusterPooler
 
 DATABASE_PORT = 5432  # PostgreSQL on every cloud
 
@@ -34,11 +37,16 @@ def deploy(
     blueprint: Blueprint,
     cell: CloudCell,
     servers: Mapping[str, TierServer],
+    poolers: Sequence[InClusterPooler] = (),
 ) -> dict[str, Any]:
     """``cell`` gives silo workloads their cloud identity, granted on their own server
-    (``servers``: each silo tenant's, from the cell's deploy)."""
+    (``servers``: each silo tenant's, from the cell's deploy). ``poolers`` (GCP's
+    PgBouncer) go into the namespace of the apps that use them."""
     app = settings.app
     workloads = cell_workloads(blueprint)
+    unplaced = {pooler.namespace for pooler in poolers} - {spec.namespace for spec in workloads}
+    if unplaced:  # a pooled server always has its tier's (or tenant's) workload in the cell
+        raise RuntimeError(f"poolers without a workload namespace: {sorted(unplaced)}")
     if not workloads:
         return {}
     # One explicit provider per cell: every manifest goes to the cell's own cluster.
@@ -57,12 +65,22 @@ def deploy(
     namespaces: dict[str, Any] = {}
     for spec in workloads:
         labels = spec.labels()
+        own_poolers = [pooler for pooler in poolers if pooler.namespace == spec.namespace]
+        reserve = (
+            quota_reserve(spec.app, [p.args.default_pool_size for p in own_poolers])
+            if own_poolers
+            else QuotaReserve()
+        )
         namespace = TenantNamespace(
             f"{spec.owner}-namespace",
-            TenantNamespaceArgs(namespace=spec.namespace, labels=labels, app=spec.app),
+            TenantNamespaceArgs(
+                namespace=spec.namespace, labels=labels, app=spec.app, reserve=reserve
+            ),
             on_cluster,
         )
         in_namespace = pulumi.ResourceOptions(provider=provider, depends_on=[namespace])
+        for pooler in own_poolers:
+            _pgbouncer(pooler, spec, app, in_namespace)
         NamespaceNetworkPolicies(
             f"{spec.owner}-netpol",
             NamespaceNetworkPoliciesArgs(
@@ -107,3 +125,33 @@ def deploy(
     # A tenant in motion is served from its old home until the move is verified.
     namespaces |= {tenant: spec.namespace for spec in workloads for tenant in spec.leaving_ids}
     return namespaces
+
+
+def _pgbouncer(
+    pooler: InClusterPooler,
+    spec: WorkloadSpec,
+    app: AppSettings,
+    opts: pulumi.ResourceOptions,
+) -> PgBouncer:
+    """The in-cluster pooler of one server, next to the apps that use it."""
+    return PgBouncer(
+        f"{pooler.spec.component_name}-pooler",
+        PgBouncerArgs(
+            namespace=pooler.namespace,
+            service_name=pooler.service_name,
+            labels=spec.labels(),
+            app_selector=selector(spec.namespace),
+            server_host=pooler.server_host,
+            database=pooler.database,
+            login_roles=pooler.login_roles,
+            pooler=pooler.args,
+            app=spec.app,
+            image=app.pooler_image,
+            image_pull_policy=pull_policy(app.pooler_image),
+            tls_issuer=app.pooler_tls_issuer,
+            server_owner=pooler.spec.owner,
+            server_admin=pooler.server.admin_connection,
+            server_ready=pooler.server.isolation,
+        ),
+        opts,
+    )

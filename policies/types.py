@@ -48,10 +48,13 @@ K8S_HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 KEDA_SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 K8S_PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 K8S_NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+K8S_CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+K8S_SERVICE = "kubernetes:core/v1:Service"
 
 # The connection pooler of each cloud that has one (the pooler rows of the matrix): RDS
-# Proxy, and Azure's built-in PgBouncer (server parameters). GCP builds none yet.
-POOLERS = {"aws": RDS_PROXY, "azure": AZ_CONFIGURATION}
+# Proxy, Azure's built-in PgBouncer (server parameters), and GCP's PgBouncer on the cell's
+# cluster (its pgbouncer.ini ConfigMap; components/k8s/pgbouncer.py).
+POOLERS = {"aws": RDS_PROXY, "azure": AZ_CONFIGURATION, "gcp": K8S_CONFIG_MAP}
 
 # The database server of each cloud (the control x cloud matrix).
 DATABASES = {"aws": RDS_CLUSTER, "azure": AZ_SERVER, "gcp": SQL_INSTANCE}

@@ -26,10 +26,22 @@ def memory(mib: int) -> str:
 
 
 @dataclass(frozen=True)
+class QuotaReserve:
+    """Room in the quota for what else runs in the namespace (the GCP pooler's pods)."""
+
+    pods: int = 0
+    cpu_request_millicores: int = 0
+    memory_request_mib: int = 0
+    cpu_limit_millicores: int = 0
+    memory_limit_mib: int = 0
+
+
+@dataclass(frozen=True)
 class TenantNamespaceArgs:
     namespace: str  # physical name (DNS-1123 label)
     labels: Mapping[str, str]  # tenant, tier, isolation
     app: AppProfile  # sizes the quota and the container defaults
+    reserve: QuotaReserve = QuotaReserve()  # default: the app alone
 
 
 class TenantNamespace(pulumi.ComponentResource):
@@ -47,7 +59,7 @@ class TenantNamespace(pulumi.ComponentResource):
             opts=child,
         )
         scoped = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        pods = app.effective_quota_pods
+        pods, extra = app.effective_quota_pods, args.reserve
         k8s.core.v1.ResourceQuota(
             f"{name}-quota",
             metadata={
@@ -57,11 +69,19 @@ class TenantNamespace(pulumi.ComponentResource):
             },
             spec={
                 "hard": {
-                    "pods": str(pods),
-                    "requests.cpu": cpu(pods * app.cpu_request_millicores),
-                    "requests.memory": memory(pods * app.memory_request_mib),
-                    "limits.cpu": cpu(app.effective_quota_cpu_millicores),
-                    "limits.memory": memory(app.effective_quota_memory_mib),
+                    "pods": str(pods + extra.pods),
+                    "requests.cpu": cpu(
+                        pods * app.cpu_request_millicores + extra.cpu_request_millicores
+                    ),
+                    "requests.memory": memory(
+                        pods * app.memory_request_mib + extra.memory_request_mib
+                    ),
+                    "limits.cpu": cpu(
+                        app.effective_quota_cpu_millicores + extra.cpu_limit_millicores
+                    ),
+                    "limits.memory": memory(
+                        app.effective_quota_memory_mib + extra.memory_limit_mib
+                    ),
                     # The service is reached through the ingress namespace only.
                     "services.loadbalancers": "0",
                     "services.nodeports": "0",

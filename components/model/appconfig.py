@@ -26,6 +26,14 @@ from .clouds import CLOUD_TRAITS
 from .errors import InputError, Issue
 
 DEFAULT_IMAGE = "ghcr.io/tenancy/tenant-api:0.1.0"
+# The GCP pooler (components/k8s/pgbouncer.py): CloudNativePG's PgBouncer 1.25.1 image,
+# pinned by digest so every cell runs the same reviewed build.
+DEFAULT_POOLER_IMAGE = (
+    "ghcr.io/cloudnative-pg/pgbouncer:1.25.1"
+    "@sha256:e6ddfe22d845e603825e235dd8334b21ecd125abea2a2172478f556b8dee2bb8"
+)
+DEFAULT_POOLER_TLS_ISSUER = "tenancy-internal-ca"  # a cert-manager ClusterIssuer
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 DEFAULT_PORT = 8080
 KNOWN_KEYS = (
     "image",
@@ -36,6 +44,8 @@ KNOWN_KEYS = (
     "oidcProviderArn",
     "oidcIssuerUrl",
     "kubeContext",
+    "poolerImage",
+    "poolerTlsIssuer",
 )
 _OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[^\s]+$")
 # A tag on the last path segment (a registry port is not one) or a sha256 digest: a bare
@@ -57,12 +67,18 @@ class AppSettings:
     oidc_provider_arn: str | None = None
     oidc_issuer_url: str | None = None
     kube_context: str | None = None
+    pooler_image: str = DEFAULT_POOLER_IMAGE
+    pooler_tls_issuer: str = DEFAULT_POOLER_TLS_ISSUER
 
     @property
     def image_pull_policy(self) -> str:
-        # A digest cannot change under the node, so a cached copy is the same image; a tag
-        # (dev only) can be moved, so it is pulled again on every start.
-        return "IfNotPresent" if DIGEST_IMAGE.match(self.image) else "Always"
+        return pull_policy(self.image)
+
+
+def pull_policy(image: str) -> str:
+    # A digest cannot change under the node, so a cached copy is the same image; a tag
+    # (dev only) can be moved, so it is pulled again on every start.
+    return "IfNotPresent" if DIGEST_IMAGE.match(image) else "Always"
 
 
 def _identity_cidrs(
@@ -109,21 +125,23 @@ def _identity_cidrs(
     return tuple(str(n) for n in networks)
 
 
-def _check_image(image: Any, production: bool, bad: Callable[[str, str, str], None]) -> None:
+def _check_image(
+    image: Any, production: bool, bad: Callable[[str, str, str], None], key: str = "image"
+) -> None:
     if (
         not isinstance(image, str)
         or not _PINNED_IMAGE.fullmatch(image)
         or image.endswith(":latest")
     ):
         bad(
-            "image",
+            key,
             f"image {image!r} is not a pinned image reference",
             "use registry/name:version or @sha256:digest",
         )
     elif production and not DIGEST_IMAGE.match(image):
         # What runs in prod must be exactly what was reviewed and scanned.
         bad(
-            "image",
+            key,
             f"image {image!r} is not a digest reference; prod runs images by digest only",
             f"use {DIGEST_FORM}, e.g. ghcr.io/acme/tenant-api@sha256:{'0' * 64}"
             " (docker buildx imagetools inspect IMAGE:TAG prints it)",
@@ -154,6 +172,15 @@ def parse_app_settings(
         port = DEFAULT_PORT
     image = raw.get("image", DEFAULT_IMAGE)
     _check_image(image, production, bad)
+    pooler_image = raw.get("poolerImage", DEFAULT_POOLER_IMAGE)
+    _check_image(pooler_image, production, bad, "poolerImage")
+    issuer_name = raw.get("poolerTlsIssuer", DEFAULT_POOLER_TLS_ISSUER)
+    if not (isinstance(issuer_name, str) and _K8S_NAME.match(issuer_name)):
+        bad(
+            "poolerTlsIssuer",
+            f"{issuer_name!r} is not a Kubernetes object name",
+            "name the cert-manager ClusterIssuer that signs the pooler's TLS certificate",
+        )
     cidrs = raw.get("databaseCidrs", ["10.0.0.0/8"])
     try:
         networks = [ipaddress.ip_network(c) for c in cidrs] if isinstance(cidrs, list) else []
@@ -191,4 +218,6 @@ def parse_app_settings(
         oidc_provider_arn=arn,
         oidc_issuer_url=issuer,
         kube_context=raw.get("kubeContext"),
+        pooler_image=pooler_image,
+        pooler_tls_issuer=issuer_name,
     )

@@ -200,6 +200,9 @@ FREE_TYPES = frozenset(
         "aws:iam/rolePolicy:RolePolicy",
         "aws:appautoscaling/policy:Policy",
         "aws:appautoscaling/scheduledAction:ScheduledAction",
+        # Billed as part of their RDS Proxy (aws_proxy below).
+        "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup",
+        "aws:rds/proxyTarget:ProxyTarget",
         "azure-native:resources:ResourceGroup",
         "azure-native:authorization:ManagementLockByScope",
         "azure-native:authorization:RoleAssignment",
@@ -232,6 +235,12 @@ _CLUSTER_WORKLOADS = {
     "kubernetes:helm.sh/v3:Release": "KEDA operator pods",
 }
 _CLUSTER_REASON = "runs on the cell's existing Kubernetes cluster; node cost is not in the plan"
+# The GCP pooler's pods: on the cluster too (requests in components/k8s/pgbouncer.py).
+_POOLER_PODS = "PgBouncer pods (the GCP pooler)"
+# RDS Proxy in front of Aurora Serverless v2 is billed per ACU of its target's instances,
+# with a floor of 8 ACUs (AWS's RDS Proxy pricing page; the rate itself is not sourced in
+# prices/aws.yaml yet, so the proxy shows as unpriced until it is).
+RDS_PROXY_MIN_ACU = 8
 
 
 class _Pricer:
@@ -333,6 +342,24 @@ class _Pricer:
 
         what = f"read replicas {low_n}-{high_n} (autoscaled)"
         self.add_priced(bucket, r, what, ["aurora-serverless-v2-acu-hour"], compute)
+
+    def aws_proxy(self, bucket: Bucket, r: dict[str, Any]) -> None:
+        cluster_id = str(r["inputs"].get("name", "")).removesuffix("-proxy")
+        low_acu, high_acu = self._acu_range(cluster_id)
+        instances = self.instances_per_cluster.get(cluster_id, 1)
+
+        def compute(p: list[Price]) -> tuple[float, float, str]:
+            rate = p[0].usd * self.hours
+            low = max(RDS_PROXY_MIN_ACU, instances * low_acu)
+            high = max(RDS_PROXY_MIN_ACU, instances * high_acu)
+            basis = (
+                f"max({RDS_PROXY_MIN_ACU}, {instances} instance(s) x {low_acu:g}-{high_acu:g} "
+                f"ACU) x {self.hours:g} h x {self._money(p[0])}"
+            )
+            return low * rate, high * rate, basis
+
+        what = "RDS Proxy (per ACU of its Serverless v2 target, at least 8)"
+        self.add_priced(bucket, r, what, ["rds-proxy-serverless-v2-acu-hour"], compute)
 
     def aws_cluster(self, bucket: Bucket, r: dict[str, Any]) -> None:
         self.add_metered(bucket, r, "Aurora storage (grows with data)", "aurora-storage-gb-month")
@@ -454,6 +481,7 @@ class _Pricer:
             "aws:rds/clusterInstance:ClusterInstance": self.aws_instance,
             "aws:appautoscaling/target:Target": self.aws_replica_target,
             "aws:rds/cluster:Cluster": self.aws_cluster,
+            "aws:rds/proxy:Proxy": self.aws_proxy,
             "aws:kms/key:Key": lambda b, x: self.fixed(b, x, "KMS key", "kms-key-month"),
             "azure-native:dbforpostgresql:Server": self.azure_server,
             "azure-native:keyvault:Vault": lambda b, x: self.add_metered(
@@ -580,9 +608,9 @@ def cost_of_plan(plan: dict[str, Any], prices: PriceTable) -> CostReport:
         ):
             free[r["type"]] = free.get(r["type"], 0) + 1
         elif r["type"] in _CLUSTER_WORKLOADS:
-            bucket.unpriced.append(
-                Unpriced(r["name"], r["type"], _CLUSTER_WORKLOADS[r["type"]], _CLUSTER_REASON)
-            )
+            pooler = r["name"].endswith("-pooler-deployment")
+            what = _POOLER_PODS if pooler else _CLUSTER_WORKLOADS[r["type"]]
+            bucket.unpriced.append(Unpriced(r["name"], r["type"], what, _CLUSTER_REASON))
         elif not pricer.price_resource(bucket, r):
             bucket.unpriced.append(
                 Unpriced(r["name"], r["type"], "resource", "resource type not in the cost model")

@@ -15,9 +15,10 @@ from .catalog import Tier
 
 Finding = tuple[tuple[Any, ...], str, str]  # (path below the tier, message, hint)
 
-# Where the pooler listens, per cloud that builds one: RDS Proxy keeps PostgreSQL's port,
-# Azure's built-in PgBouncer listens on PgBouncer's. GCP builds no pooler yet
-# (docs/connection-pooling.md), so its pods reach the server's port only.
+# Where the pooler listens, per cloud whose pooler sits on the database network: RDS Proxy
+# keeps PostgreSQL's port, Azure's built-in PgBouncer listens on PgBouncer's. GCP's pooler
+# is a PgBouncer in the apps' own namespace (components/k8s/pgbouncer.py), which brings
+# its own NetworkPolicy from the apps' pods: no extra port towards the database ranges.
 POOLER_PORTS = {"aws": 5432, "azure": 6432}
 
 

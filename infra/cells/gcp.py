@@ -3,7 +3,7 @@ per silo tenant and per shard."""
 
 from __future__ import annotations
 
-from components.args import NetworkArgs, ServerArgs
+from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.gcp.cloudsql import CellFacts
 from components.gcp.log_bucket import CellLogBucket, CellLogBucketArgs
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
@@ -16,14 +16,15 @@ from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
 from components.model.keys import is_regulated
 from components.model.naming import CELL_LOGS, physical_name
+from components.model.pgbouncer import PGBOUNCER_PORT, service_host
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
-from components.model.workloads import WorkloadSpec
-from components.postgres.sqlplan import tenant_role
+from components.model.workloads import WorkloadSpec, namespace_name
+from components.postgres.sqlplan import APP_LOGIN_ROLE, tenant_role
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity
-from infra.servers import DeployedServers, deploy_servers, server_audit
+from infra.servers import DeployedServers, InClusterPooler, deploy_servers, server_audit
 
 
 def _network(settings: StackSettings) -> NetworkArgs:
@@ -102,6 +103,29 @@ def _log_bucket(settings: StackSettings, blueprint: Blueprint) -> CellLogBucket 
     )
 
 
+def login_roles(spec: ServerSpec) -> tuple[str, ...]:
+    """Who logs in through a server's pooler: the pool's shared service login, or each
+    bridge/silo tenant's own role (bridge isolation rides on the per-tenant login)."""
+    if spec.isolation == "pool":
+        return (APP_LOGIN_ROLE,)
+    return tuple(tenant_role(tenant_id) for tenant_id in spec.tenant_ids)
+
+
+def in_cluster_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) -> InClusterPooler:
+    assert args.pooler is not None  # deploy_servers asks only for pooled servers
+    return InClusterPooler(
+        spec=spec,
+        args=args.pooler,
+        # The apps that use it live in the tier's namespace (a silo's: the tenant's).
+        namespace=namespace_name(spec.owner if spec.is_silo else spec.tier, spec.is_silo),
+        service_name=physical_name("k8s.dns1123_label", "pgbouncer", spec.owner),
+        server_host=server.endpoint,
+        database=args.database_name,
+        login_roles=login_roles(spec),
+        server=server,
+    )
+
+
 class Cell:
     """A GCP cell (see ``infra.cells.CloudCell``)."""
 
@@ -118,7 +142,18 @@ class Cell:
                 return SiloTenant(spec.component_name, SiloTenantArgs(args, spec.key_name, cell))
             return Shard(spec.component_name, ShardArgs(args, spec.key_name, cell))
 
-        return deploy_servers(self.settings, self.blueprint, network, build)
+        deployed = DeployedServers()
+
+        def build_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) -> PoolerEndpoint:
+            # PgBouncer on the cluster (Cloud SQL's managed pooling needs Enterprise Plus):
+            # deployed with the namespace it serves; its Service name is known already.
+            pooler = in_cluster_pooler(spec, args, server)
+            deployed.in_cluster_poolers.append(pooler)
+            return PoolerEndpoint(
+                service_host(pooler.service_name, pooler.namespace), PGBOUNCER_PORT
+            )
+
+        return deploy_servers(self.settings, self.blueprint, network, build, build_pooler, deployed)
 
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """GKE Workload Identity: a Google service account the pod's ServiceAccount acts as."""

@@ -46,7 +46,11 @@ def _scaling(resource_type: str, props: Mapping[str, Any]) -> tuple[Any, Any, di
     types=[t.K8S_HPA, t.KEDA_SCALED_OBJECT],
     config_keys=["tierAppLimits"],
 )
-def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
+def hpa_tier_bounds(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str] | None:
+    if get(props, "metadata", "labels", "app.kubernetes.io/name") == "pgbouncer":
+        # The GCP pooler's own HPA: its bounds split the tier's pool size over its pods
+        # (components/model/pgbouncer.py), not the tier's app replicas.
+        return None
     tier = _labels(props).get("tier")
     limits = (ctx.config.get("tierAppLimits") or {}).get(tier)
     if not limits:

@@ -4,6 +4,7 @@ and tenancy's isolation is built for per-transaction tenant context)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,11 +19,15 @@ from ..framework import (
     Ctx,
     Res,
     cannot_verify,
+    get,
+    is_production,
     is_unknown,
     rule,
+    tenancy_tags,
 )
 
 ISOLATION_TAG = "tenancy:isolation"
+DIGEST = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")
 
 
 @rule(
@@ -178,4 +183,156 @@ def azure_transaction_mode(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str
     return results
 
 
-RULES = (aws_proxy_tls, aws_proxy_iam, aws_proxy_private, azure_transaction_mode)
+# -- GCP: PgBouncer on the cell's cluster (components/k8s/pgbouncer.py) ----------------
+
+PGBOUNCER_INI = "pgbouncer.ini"
+TLS_MODES = ("require", "verify-ca", "verify-full")
+
+
+def _is_pgbouncer(props: Mapping[str, Any]) -> bool:
+    return get(props, "metadata", "labels", "app.kubernetes.io/name") == "pgbouncer"
+
+
+def _ini(props: Mapping[str, Any]) -> dict[str, str] | str | None:
+    """The ``[pgbouncer]`` settings of a pooler ConfigMap; UNKNOWN while unresolved; None
+    for any other ConfigMap."""
+    text = get(props, "data", PGBOUNCER_INI)
+    if text is None or not _is_pgbouncer(props):
+        return None
+    if is_unknown(text):
+        return UNKNOWN
+    settings, section = {}, ""
+    for line in str(text).splitlines():
+        line = line.split(";", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif "=" in line and section == "pgbouncer":
+            key, value = line.split("=", 1)
+            settings[key.strip()] = value.strip()
+    return settings
+
+
+@rule(
+    id="gcp-pgbouncer-config-enable-require-tls",
+    description="The GCP pooler (PgBouncer) requires TLS from its clients and to its server (client_tls_sslmode and server_tls_sslmode require or verify-*).",
+    why="PgBouncer's defaults are no TLS to clients and 'prefer' to the server: tenant rows and passwords would cross the cluster network in clear text even though Cloud SQL itself only accepts TLS.",
+    remediation="Set client_tls_sslmode=require (with the cert-manager certificate) and server_tls_sslmode=require or verify-full in the pooler's pgbouncer.ini (components/k8s/pgbouncer.py does).",
+    severity="high",
+    enforcement="mandatory",
+    controls=c.IN_TRANSIT,
+    cloud="gcp",
+    family="pooling",
+    types=[t.K8S_CONFIG_MAP],
+    matrix=[POOLER_TLS],
+)
+def gcp_pgbouncer_tls(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str] | None:
+    settings = _ini(props)
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        return [cannot_verify(PGBOUNCER_INI, settings)]
+    return [
+        f"{key} is {settings.get(key, 'unset')}; it must be one of {', '.join(TLS_MODES)}"
+        for key in ("client_tls_sslmode", "server_tls_sslmode")
+        if settings.get(key) not in TLS_MODES
+    ]
+
+
+@rule(
+    id="gcp-pgbouncer-config-configure-transaction-pool-mode",
+    description="The GCP pooler of a shared (bridge or pool) server pools in transaction mode (pool_mode=transaction).",
+    why="Session pooling ties one server connection to each client for its lifetime, so a shard of 100 tenants runs out of connections; tenancy sets the tenant per transaction precisely so that connections can be shared.",
+    remediation="Set pool_mode = transaction in the pooler's pgbouncer.ini (the pooling section's default for bridge and pool tiers).",
+    severity="medium",
+    enforcement="mandatory",
+    controls=c.AUTOSCALING + c.SEGREGATION,
+    cloud="gcp",
+    family="pooling",
+    types=[t.K8S_CONFIG_MAP],
+    matrix=[POOLER_TRANSACTION],
+)
+def gcp_pgbouncer_transaction(
+    resource_type: str, props: Mapping[str, Any], ctx: Ctx
+) -> list[str] | None:
+    settings = _ini(props)
+    isolation = tenancy_tags(get(props, "metadata", "labels")).get("isolation")
+    if settings is None or isolation == "silo":
+        return None  # a silo may pool per session: it serves one tenant
+    if not isinstance(settings, dict):
+        return [cannot_verify(PGBOUNCER_INI, settings)]
+    mode = settings.get("pool_mode", "session")  # PgBouncer's own default
+    return [] if mode == "transaction" else [f"pool_mode is {mode}; it must be transaction"]
+
+
+@rule(
+    id="gcp-pgbouncer-service-disallow-public-exposure",
+    description="The GCP pooler's Service is ClusterIP only: no LoadBalancer, no NodePort, no external IPs.",
+    why="A LoadBalancer or NodePort Service puts the pooler, a front door to the tenant database, outside the cluster network that its NetworkPolicy and Cloud SQL's private IP guard.",
+    remediation="Set the pooler Service's type to ClusterIP and remove externalIPs (components/k8s/pgbouncer.py does); apps reach it by its cluster DNS name.",
+    severity="high",
+    enforcement="mandatory",
+    controls=c.NO_PUBLIC,
+    cloud="gcp",
+    family="pooling",
+    types=[t.K8S_SERVICE],
+    matrix=[POOLER_PRIVATE],
+)
+def gcp_pgbouncer_private(
+    resource_type: str, props: Mapping[str, Any], ctx: Ctx
+) -> list[str] | None:
+    if not _is_pgbouncer(props):
+        return None
+    kind = get(props, "spec", "type")
+    if is_unknown(kind):
+        return [cannot_verify("spec.type", kind)]
+    found = []
+    if (kind or "ClusterIP") != "ClusterIP":
+        found.append(f"spec.type is {kind}; the pooler's Service must be ClusterIP")
+    if get(props, "spec", "externalIPs"):
+        found.append("spec.externalIPs is set; the pooler must not be reachable from outside")
+    return found
+
+
+@rule(
+    id="gcp-pgbouncer-deployment-enable-image-digest",
+    description="In production, the GCP pooler runs its image by digest (registry/name@sha256:...).",
+    why="A tag can be moved to another build: the pooler sees every tenant's traffic and credentials, so production must run exactly the image that was reviewed.",
+    remediation="Set tenancy:app.poolerImage to a digest reference (the default is pinned); docker buildx imagetools inspect IMAGE:TAG prints it.",
+    severity="high",
+    enforcement="mandatory",
+    controls=c.WORKLOAD,
+    cloud="gcp",
+    family="pooling",
+    types=[t.K8S_DEPLOYMENT],
+    config_keys=["productionEnvironments"],
+)
+def gcp_pgbouncer_digest(
+    resource_type: str, props: Mapping[str, Any], ctx: Ctx
+) -> list[str] | None:
+    if not _is_pgbouncer(props):
+        return None
+    if is_production(tenancy_tags(get(props, "metadata", "labels")), ctx) is False:
+        return None
+    containers = get(props, "spec", "template", "spec", "containers")
+    if is_unknown(containers) or not isinstance(containers, list) or not containers:
+        return [cannot_verify("the containers", containers)]
+    found = []
+    for container in containers:
+        image = get(container, "image")
+        if is_unknown(image):
+            found.append(cannot_verify("image", image))
+        elif not DIGEST.match(str(image)):
+            found.append(f"container {get(container, 'name')}: image {image} is not a digest")
+    return found
+
+
+RULES = (
+    aws_proxy_tls,
+    aws_proxy_iam,
+    aws_proxy_private,
+    azure_transaction_mode,
+    gcp_pgbouncer_tls,
+    gcp_pgbouncer_transaction,
+    gcp_pgbouncer_private,
+    gcp_pgbouncer_digest,
+)

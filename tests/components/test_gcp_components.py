@@ -235,6 +235,11 @@ def test_every_data_tier_resource_is_parented_by_a_gcp_component(any_plan: Plan)
     for resource in data_tier:
         if resource["custom"]:
             parent = any_plan.by_urn[resource["parent"]]
-            # The server's in-database isolation is the one cloud-neutral child.
-            allowed = ("tenancy:gcp:", "tenancy:postgres:DatabaseIsolation")
+            # The server's in-database isolation is a cloud-neutral child; the pooler
+            # (PgBouncer on the cell's cluster) is a Kubernetes component.
+            allowed = (
+                "tenancy:gcp:",
+                "tenancy:postgres:DatabaseIsolation",
+                "tenancy:k8s:PgBouncer",
+            )
             assert parent["type"].startswith(allowed), resource["name"]

@@ -30,7 +30,8 @@ def _shared_templates(plan: Plan) -> dict[str, str]:
         if not namespace.startswith("tnc-tier-"):
             continue
         spec = deployment["inputs"]["spec"]
-        found[namespace] = json.dumps(
+        # The app's and, on GCP, the pooler's (a bridge tenant adds a userlist entry).
+        found[f"{namespace}/{deployment['inputs']['metadata']['name']}"] = json.dumps(
             {"template": spec["template"], "selector": spec["selector"]}, sort_keys=True
         )
     return found

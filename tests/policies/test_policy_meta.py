@@ -75,10 +75,11 @@ def test_every_database_control_has_a_rule_on_every_cloud(control: str, cloud: s
     assert cell, f"no {control} rule for {database}"
 
 
-# The pooler rows: which (control, cloud) cells need a rule. GCP builds no pooler yet
-# (docs/connection-pooling.md); Azure's built-in PgBouncer has no IAM switch of its own
-# (Entra auth is the server's), and RDS Proxy has no pool mode (it multiplexes per
-# transaction unless a session pins).
+# The pooler rows: which (control, cloud) cells need a rule. Azure's built-in PgBouncer
+# has no IAM switch of its own (Entra auth is the server's), RDS Proxy has no pool mode (it
+# multiplexes per transaction unless a session pins), and GCP's PgBouncer authenticates
+# with SCRAM from a userlist (PgBouncer cannot carry Cloud SQL IAM auth;
+# docs/connection-pooling.md).
 POOLER_MATRIX = (
     (framework.POOLER_TLS, "aws"),
     (framework.POOLER_IAM, "aws"),
@@ -86,6 +87,9 @@ POOLER_MATRIX = (
     (framework.POOLER_TLS, "azure"),
     (framework.POOLER_PRIVATE, "azure"),
     (framework.POOLER_TRANSACTION, "azure"),
+    (framework.POOLER_TLS, "gcp"),
+    (framework.POOLER_PRIVATE, "gcp"),
+    (framework.POOLER_TRANSACTION, "gcp"),
 )
 
 

@@ -19,7 +19,7 @@ from components.aws.aurora import AuroraServer
 from components.azure import audit_logging, server_guards
 from components.azure.flexible_server import FlexibleServer
 from components.gcp.cloudsql import CloudSqlServer
-from components.k8s import workload
+from components.k8s import pgbouncer, workload
 from infra import program
 from policies.offline import evaluate
 from tenancy import engine
@@ -112,6 +112,33 @@ def _session_pooling(mp: pytest.MonkeyPatch) -> None:
             kwargs["value"] = "SESSION"
 
     patch_resource(mp, azure.dbforpostgresql.Configuration, change)
+
+
+def _pooler_ini(old: str, new: str) -> Callable[[pytest.MonkeyPatch], None]:
+    def mutate(mp: pytest.MonkeyPatch) -> None:
+        original = pgbouncer.pgbouncer_ini
+        mp.setattr(
+            pgbouncer, "pgbouncer_ini", lambda settings: original(settings).replace(old, new)
+        )
+
+    return mutate
+
+
+def _exposed_pooler(mp: pytest.MonkeyPatch) -> None:
+    def change(name: str, kwargs: dict[str, Any]) -> None:
+        if name.endswith("-pooler-service"):
+            kwargs["spec"]["type"] = "LoadBalancer"
+
+    patch_resource(mp, k8s.core.v1.Service, change)
+
+
+def _pooler_by_tag(mp: pytest.MonkeyPatch) -> None:
+    def change(name: str, kwargs: dict[str, Any]) -> None:
+        if name.endswith("-pooler-deployment"):
+            container = kwargs["spec"]["template"]["spec"]["containers"][0]
+            container["image"] = "ghcr.io/cloudnative-pg/pgbouncer:1.25.1"
+
+    patch_resource(mp, k8s.apps.v1.Deployment, change)
 
 
 def _public_instances(mp: pytest.MonkeyPatch) -> None:
@@ -310,6 +337,25 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
         "azure-postgresql-configuration-configure-transaction-pool-mode",
     ),
     # GCP
+    (
+        "gcp-pooler-client-tls-optional",
+        GCP,
+        _pooler_ini("client_tls_sslmode = require", "client_tls_sslmode = prefer"),
+        "gcp-pgbouncer-config-enable-require-tls",
+    ),
+    (
+        "gcp-pooler-session-mode",
+        GCP,
+        _pooler_ini("pool_mode = transaction", "pool_mode = session"),
+        "gcp-pgbouncer-config-configure-transaction-pool-mode",
+    ),
+    (
+        "gcp-pooler-load-balancer",
+        GCP,
+        _exposed_pooler,
+        "gcp-pgbouncer-service-disallow-public-exposure",
+    ),
+    ("gcp-pooler-by-tag", GCP, _pooler_by_tag, "gcp-pgbouncer-deployment-enable-image-digest"),
     (
         "gcp-ssl-optional",
         GCP,

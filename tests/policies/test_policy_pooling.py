@@ -3,9 +3,13 @@ Azure pool servers. A compliant baseline, then one change per violation."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import pytest
+
 from policies.rules import BY_ID
+from tests.support.planview import planned
 from tests.support.policy_baselines import baseline, changed, ctx, res, urn
 
 PROXY = "aws:rds/proxy:Proxy"
@@ -99,3 +103,136 @@ def test_pool_server_without_a_pool_mode_cannot_be_verified() -> None:
 
 def test_silo_server_in_session_mode_is_not_applicable() -> None:
     assert _run(RULE, _azure(isolation="silo", mode="SESSION")) == []
+
+
+# -- GCP: PgBouncer on the cell's cluster; baselines are the prod plan's own resources ----
+
+GCP_STACK = "prod-gcp-us-central1"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+K8S_SERVICE = "kubernetes:core/v1:Service"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+def _pooler(kind: str, tier: str = "free") -> dict[str, Any]:
+    [found] = [
+        r
+        for r in planned(GCP_STACK).of_type(kind)
+        if r["name"].startswith(f"shard-{tier}-01-pooler-")
+    ]
+    return copy.deepcopy(found["inputs"])
+
+
+def _check(rule_id: str, kind: str, props: dict[str, Any]) -> list[str] | None:
+    return BY_ID[rule_id].check(kind, props, ctx(stack=GCP_STACK))
+
+
+def _with_ini(props: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    ini = props["data"]["pgbouncer.ini"]
+    assert old in ini
+    return changed(props, ("data", "pgbouncer.ini"), ini.replace(old, new))
+
+
+TLS_RULE = "gcp-pgbouncer-config-enable-require-tls"
+
+
+@pytest.mark.parametrize("tier", ["free", "standard"])
+def test_pooler_requiring_tls_both_ways_passes(tier: str) -> None:
+    assert _check(TLS_RULE, CONFIG_MAP, _pooler(CONFIG_MAP, tier)) == []
+
+
+def test_pooler_with_optional_client_tls_fails() -> None:
+    props = _with_ini(
+        _pooler(CONFIG_MAP), "client_tls_sslmode = require", "client_tls_sslmode = allow"
+    )
+    assert _check(TLS_RULE, CONFIG_MAP, props) == [
+        "client_tls_sslmode is allow; it must be one of require, verify-ca, verify-full"
+    ]
+
+
+def test_pooler_without_server_tls_fails() -> None:
+    props = _with_ini(_pooler(CONFIG_MAP), "server_tls_sslmode = require\n", "")
+    assert _check(TLS_RULE, CONFIG_MAP, props) == [
+        "server_tls_sslmode is unset; it must be one of require, verify-ca, verify-full"
+    ]
+
+
+def test_pooler_config_not_known_at_plan_time_cannot_be_verified() -> None:
+    props = changed(_pooler(CONFIG_MAP), ("data", "pgbouncer.ini"), "<unknown>")
+    [message] = _check(TLS_RULE, CONFIG_MAP, props) or []
+    assert message.startswith("cannot verify pgbouncer.ini")
+
+
+def test_a_configmap_that_is_not_a_pooler_is_not_applicable() -> None:
+    props = changed(_pooler(CONFIG_MAP), ("metadata", "labels", "app.kubernetes.io/name"), "x")
+    assert _check(TLS_RULE, CONFIG_MAP, props) is None
+
+
+MODE_RULE = "gcp-pgbouncer-config-configure-transaction-pool-mode"
+
+
+@pytest.mark.parametrize("tier", ["free", "standard"])
+def test_shared_server_pooler_in_transaction_mode_passes(tier: str) -> None:
+    assert _check(MODE_RULE, CONFIG_MAP, _pooler(CONFIG_MAP, tier)) == []
+
+
+@pytest.mark.parametrize("tier", ["free", "standard"])
+def test_shared_server_pooler_in_session_mode_fails(tier: str) -> None:
+    props = _with_ini(_pooler(CONFIG_MAP, tier), "pool_mode = transaction", "pool_mode = session")
+    assert _check(MODE_RULE, CONFIG_MAP, props) == ["pool_mode is session; it must be transaction"]
+
+
+def test_shared_server_pooler_without_a_pool_mode_fails_as_session() -> None:
+    props = _with_ini(_pooler(CONFIG_MAP), "pool_mode = transaction\n", "")
+    assert _check(MODE_RULE, CONFIG_MAP, props) == ["pool_mode is session; it must be transaction"]
+
+
+def test_silo_pooler_in_session_mode_is_not_applicable() -> None:
+    props = _with_ini(_pooler(CONFIG_MAP), "pool_mode = transaction", "pool_mode = session")
+    props = changed(props, ("metadata", "labels", "tenancy.dev/isolation"), "silo")
+    assert _check(MODE_RULE, CONFIG_MAP, props) is None
+
+
+PRIVATE_RULE = "gcp-pgbouncer-service-disallow-public-exposure"
+
+
+def test_cluster_ip_pooler_service_passes() -> None:
+    assert _check(PRIVATE_RULE, K8S_SERVICE, _pooler(K8S_SERVICE)) == []
+
+
+@pytest.mark.parametrize("kind", ["LoadBalancer", "NodePort"])
+def test_exposed_pooler_service_fails(kind: str) -> None:
+    props = changed(_pooler(K8S_SERVICE), "spec.type", kind)
+    assert _check(PRIVATE_RULE, K8S_SERVICE, props) == [
+        f"spec.type is {kind}; the pooler's Service must be ClusterIP"
+    ]
+
+
+def test_pooler_service_with_external_ips_fails() -> None:
+    props = changed(_pooler(K8S_SERVICE), "spec.externalIPs", ["203.0.113.7"])
+    assert _check(PRIVATE_RULE, K8S_SERVICE, props) == [
+        "spec.externalIPs is set; the pooler must not be reachable from outside"
+    ]
+
+
+DIGEST_RULE = "gcp-pgbouncer-deployment-enable-image-digest"
+
+
+def test_prod_pooler_by_digest_passes() -> None:
+    assert _check(DIGEST_RULE, DEPLOYMENT, _pooler(DEPLOYMENT)) == []
+
+
+def test_prod_pooler_by_tag_fails() -> None:
+    props = _pooler(DEPLOYMENT)
+    props["spec"]["template"]["spec"]["containers"][0]["image"] = (
+        "ghcr.io/cloudnative-pg/pgbouncer:1.25.1"
+    )
+    assert _check(DIGEST_RULE, DEPLOYMENT, props) == [
+        "container pgbouncer: image ghcr.io/cloudnative-pg/pgbouncer:1.25.1 is not a digest"
+    ]
+
+
+def test_dev_pooler_by_tag_is_not_applicable() -> None:
+    props = _pooler(DEPLOYMENT)
+    props["spec"]["template"]["spec"]["containers"][0]["image"] = "pgbouncer:1.25.1"
+    props = changed(props, ("metadata", "labels", "tenancy.dev/environment"), "dev")
+    assert _check(DIGEST_RULE, DEPLOYMENT, props) is None

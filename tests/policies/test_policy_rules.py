@@ -13,7 +13,15 @@ from components.gcp.audit_logging import cloudsql_audit_flags
 from components.model.audit import ServerAudit
 from policies.rules import BY_ID, RULES
 from policies.waivers import parse_waivers
-from tests.support.policy_baselines import baseline, changed, ctx, k8s_labels, res, urn
+from tests.support.policy_baselines import (
+    PGBOUNCER_INI,
+    baseline,
+    changed,
+    ctx,
+    k8s_labels,
+    res,
+    urn,
+)
 
 NOT_APPLICABLE = None
 DELETE = ...
@@ -48,6 +56,14 @@ ROOT_USES_EVERYTHING = json.dumps(
 )
 
 # (rule id, baseline, [(path, value), ...], expected messages | None for not applicable, ctx kwargs)
+_INI = ("data", "pgbouncer.ini")
+
+
+def _ini(old: str, new: str) -> str:
+    assert old in PGBOUNCER_INI
+    return PGBOUNCER_INI.replace(old, new)
+
+
 CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, Any]]] = [
     # --- encryption at rest
     ("aws-rds-cluster-enable-storage-encryption", "aws_cluster", [], [], {}),
@@ -954,6 +970,77 @@ CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, A
         "aws_proxy",
         [("auths", []), ("defaultAuthScheme", "IAM_AUTH")],
         [],
+        {},
+    ),
+    # --- GCP pooler: PgBouncer on the cell's cluster
+    ("gcp-pgbouncer-config-enable-require-tls", "gcp_pgbouncer_config", [], [], {}),
+    (
+        "gcp-pgbouncer-config-enable-require-tls",
+        "gcp_pgbouncer_config",
+        [(_INI, _ini("client_tls_sslmode = require", "client_tls_sslmode = disable"))],
+        ["client_tls_sslmode is disable; it must be one of require, verify-ca, verify-full"],
+        {},
+    ),
+    (
+        "gcp-pgbouncer-config-enable-require-tls",
+        "gcp_pgbouncer_config",
+        [(_INI, _ini("server_tls_sslmode = require", "server_tls_sslmode = prefer"))],
+        ["server_tls_sslmode is prefer; it must be one of require, verify-ca, verify-full"],
+        {},
+    ),
+    ("gcp-pgbouncer-config-configure-transaction-pool-mode", "gcp_pgbouncer_config", [], [], {}),
+    (
+        "gcp-pgbouncer-config-configure-transaction-pool-mode",
+        "gcp_pgbouncer_config",
+        [(_INI, _ini("pool_mode = transaction", "pool_mode = session"))],
+        ["pool_mode is session; it must be transaction"],
+        {},
+    ),
+    (
+        "gcp-pgbouncer-config-configure-transaction-pool-mode",
+        "gcp_pgbouncer_config",
+        [(_INI, _ini("pool_mode = transaction", "pool_mode = statement"))],
+        ["pool_mode is statement; it must be transaction"],
+        {},
+    ),
+    (
+        "gcp-pgbouncer-config-configure-transaction-pool-mode",
+        "gcp_pgbouncer_config",
+        [
+            (_INI, _ini("pool_mode = transaction", "pool_mode = session")),
+            (("metadata", "labels", "tenancy.dev/isolation"), "silo"),
+        ],
+        None,
+        {},
+    ),
+    ("gcp-pgbouncer-service-disallow-public-exposure", "gcp_pgbouncer_service", [], [], {}),
+    (
+        "gcp-pgbouncer-service-disallow-public-exposure",
+        "gcp_pgbouncer_service",
+        [("spec.type", "NodePort")],
+        ["spec.type is NodePort; the pooler's Service must be ClusterIP"],
+        {},
+    ),
+    (
+        "gcp-pgbouncer-service-disallow-public-exposure",
+        "gcp_pgbouncer_service",
+        [("spec.type", "LoadBalancer")],
+        ["spec.type is LoadBalancer; the pooler's Service must be ClusterIP"],
+        {},
+    ),
+    ("gcp-pgbouncer-deployment-enable-image-digest", "gcp_pgbouncer_deployment", [], [], {}),
+    (
+        "gcp-pgbouncer-deployment-enable-image-digest",
+        "gcp_pgbouncer_deployment",
+        [("spec.template.spec.containers", [{"name": "pgbouncer", "image": "pgbouncer:1.25"}])],
+        ["container pgbouncer: image pgbouncer:1.25 is not a digest"],
+        {},
+    ),
+    (
+        "gcp-pgbouncer-deployment-enable-image-digest",
+        "gcp_pgbouncer_deployment",
+        [("spec.template.spec.containers", [{"name": "pgbouncer", "image": "<unknown>"}])],
+        ["cannot verify image: it is not known at plan time"],
         {},
     ),
 ]

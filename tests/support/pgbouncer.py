@@ -22,7 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,17 +127,32 @@ def _wait_until_listening(bouncer: PgBouncer, deadline_s: float = 10.0) -> None:
 
 
 def start_pgbouncer(
-    server: PgServer, users: Iterable[str], settings: dict[str, str] | None = None
+    server: PgServer,
+    users: Iterable[str],
+    settings: dict[str, str] | None = None,
+    scram: Mapping[str, str] | None = None,
 ) -> PgBouncer:
     """PgBouncer in transaction mode in front of ``server``, for the roles ``users``.
 
     ``settings`` override ``[pgbouncer]`` options (``default_pool_size`` is 2 by default,
-    so a handful of clients already share server connections)."""
+    so a handful of clients already share server connections). ``scram``: role -> SCRAM
+    verifier; those roles must then authenticate with SCRAM-SHA-256 (the admin console
+    stays on trust, through an hba file)."""
     base = Path(tempfile.mkdtemp(prefix="tenancy-pgbouncer-"))
     port = free_port()
-    names = sorted({*users, ADMIN_USER})
-    (base / "userlist.txt").write_text("".join(f'"{name}" ""\n' for name in names))
-    (base / "pgbouncer.ini").write_text(_config(server, base, port, dict(settings or {})))
+    secrets = {name: "" for name in {*users, ADMIN_USER}} | dict(scram or {})
+    (base / "userlist.txt").write_text(
+        "".join(f'"{name}" "{secrets[name]}"\n' for name in sorted(secrets))
+    )
+    options = dict(settings or {})
+    if scram:
+        (base / "hba.conf").write_text(
+            f"host pgbouncer {ADMIN_USER} 127.0.0.1/32 trust\n"
+            + "".join(f"host all {name} 127.0.0.1/32 scram-sha-256\n" for name in scram)
+            + "host all all 127.0.0.1/32 trust\n"
+        )
+        options |= {"auth_type": "hba", "auth_hba_file": str(base / "hba.conf")}
+    (base / "pgbouncer.ini").write_text(_config(server, base, port, options))
     run_as: dict[str, Any] = {}
     if os.geteuid() == 0:  # PgBouncer refuses to run as root
         for path in (base, *base.iterdir()):

@@ -64,6 +64,27 @@ _POD_LABELS = {
     "app.kubernetes.io/name": "tenant-api",
 }
 
+PGBOUNCER_LABELS = {
+    "app.kubernetes.io/instance": "pgbouncer-free-01",
+    "app.kubernetes.io/managed-by": "tenancy",
+    "app.kubernetes.io/name": "pgbouncer",
+    "tenancy.dev/environment": "prod",
+    "tenancy.dev/isolation": "pool",
+    "tenancy.dev/tenant": "shared",
+    "tenancy.dev/tier": "free",
+}
+PGBOUNCER_INI = """[databases]
+app = host=10.40.0.5 port=5432 dbname=app
+
+[pgbouncer]
+listen_port = 6432
+pool_mode = transaction
+default_pool_size = 3
+auth_type = scram-sha-256
+client_tls_sslmode = require
+server_tls_sslmode = require
+"""
+
 BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
     "aws_cluster": (
         "aws:rds/cluster:Cluster",
@@ -473,6 +494,62 @@ BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
             "tags": aws_tags("shared", "pool", "free", "gdpr"),
             "vpcSecurityGroupIds": ["sg-0a1b2c3d"],
             "vpcSubnetIds": ["subnet-a", "subnet-b"],
+        },
+    ),
+    # GCP's pooler: PgBouncer on the cell's cluster (components/k8s/pgbouncer.py).
+    "gcp_pgbouncer_config": (
+        "kubernetes:core/v1:ConfigMap",
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "labels": PGBOUNCER_LABELS,
+                "name": "pgbouncer-free-01-config",
+                "namespace": "tnc-tier-free",
+            },
+            "data": {"pgbouncer.ini": PGBOUNCER_INI},
+        },
+    ),
+    "gcp_pgbouncer_service": (
+        "kubernetes:core/v1:Service",
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "labels": PGBOUNCER_LABELS,
+                "name": "pgbouncer-free-01",
+                "namespace": "tnc-tier-free",
+            },
+            "spec": {
+                "type": "ClusterIP",
+                "ports": [{"name": "postgres", "port": 6432, "targetPort": "postgres"}],
+                "selector": {"app.kubernetes.io/name": "pgbouncer"},
+            },
+        },
+    ),
+    "gcp_pgbouncer_deployment": (
+        "kubernetes:apps/v1:Deployment",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "labels": PGBOUNCER_LABELS,
+                "name": "pgbouncer-free-01",
+                "namespace": "tnc-tier-free",
+            },
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "pgbouncer",
+                                "image": "ghcr.io/cloudnative-pg/pgbouncer:1.25.1@sha256:"
+                                + "e6ddfe22d845e603825e235dd8334b21ecd125abea2a2172478f556b8dee2bb8",
+                            }
+                        ]
+                    }
+                }
+            },
         },
     ),
 }

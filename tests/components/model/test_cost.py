@@ -215,3 +215,40 @@ def test_tenant_in_motion_pays_its_new_home_and_its_share_of_the_old_one():
     assert cost.low == pytest.approx(own.low + shard.low / 3)
     assert cost.share == "own server + 1/3 of shard free-01 (old home, until the move ends)"
     assert report.tenants["a"].low == pytest.approx(shard.low / 3)
+
+
+PROXY_ACU = 0.015  # made-up: the arithmetic is under test
+
+
+def _proxy(cid: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        _res("aws:rds/proxy:Proxy", f"{cid}-pooler-proxy", {"name": f"{cid}-proxy", "tags": tags}),
+        _res(
+            "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup",
+            f"{cid}-pooler-target-group",
+            {"tags": tags},
+        ),
+    ]
+
+
+def test_rds_proxy_costs_its_targets_acus_with_a_floor_of_8():
+    proxy = Price(
+        "aws", "rds-proxy-serverless-v2-acu-hour", "eu-central-1", "ACU-hour", PROXY_ACU, "x", READ
+    )
+    prices = PriceTable([*_prices().prices, proxy], hours_per_month=730)
+    resources = _server(SHARD, "free-01", (0.5, 8), instances=2) + _proxy("free-01", SHARD)
+    report = cost_of_plan(_plan(resources, TENANTS[1:]), prices)
+    (item,) = [i for i in report.servers["shard:free-01"].items if "RDS Proxy" in i.what]
+    # 2 instances x 0.5 ACU = 1 ACU is under the floor of 8; 2 x 8 = 16 ACU is above it.
+    assert (item.low, item.high) == (
+        pytest.approx(8 * PROXY_ACU * 730),
+        pytest.approx(16 * PROXY_ACU * 730),
+    )
+    assert report.free["aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup"] == 1
+
+
+def test_rds_proxy_without_a_sourced_price_is_unpriced_with_its_sku():
+    resources = _server(SHARD, "free-01", (0.5, 8), instances=1) + _proxy("free-01", SHARD)
+    report = cost_of_plan(_plan(resources, TENANTS[1:]), _prices())
+    (proxy,) = [u for _, u in report.unpriced() if u.resource == "free-01-pooler-proxy"]
+    assert "rds-proxy-serverless-v2-acu-hour" in proxy.reason

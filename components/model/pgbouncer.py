@@ -1,0 +1,120 @@
+"""PgBouncer on Kubernetes (the GCP pooler): its configuration file, its replica bounds and
+its userlist entries, derived from a tier's ``pooling`` section. Pure: no Pulumi import.
+
+Why PgBouncer on GKE and not Cloud SQL's managed pooling: managed pooling needs the
+Enterprise Plus edition, and tenancy's Cloud SQL servers are Enterprise
+(docs/connection-pooling.md). The component that deploys it is
+``components/k8s/pgbouncer.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+PGBOUNCER_PORT = 6432
+SERVER_PORT = 5432
+# Replicas of one pooler: two so a node drain never takes the pooler away, at most three
+# because every replica opens its own server connections (pooler_bounds).
+MIN_REPLICAS = 2
+MAX_REPLICAS = 3
+SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations)
+CONFIG_DIR = "/etc/pgbouncer"
+TLS_DIR = "/etc/pgbouncer/tls"  # the cert-manager Secret: tls.crt, tls.key, ca.crt
+AUTH_DIR = "/etc/pgbouncer/auth"  # the userlist Secret
+
+
+@dataclass(frozen=True)
+class PoolerBounds:
+    """How many PgBouncer pods, and the pool size each one opens per (role, database)."""
+
+    min_replicas: int
+    max_replicas: int
+    pool_size_per_pod: int
+
+
+def pooler_bounds(default_pool_size: int) -> PoolerBounds:
+    """Split the tier's ``default_pool_size`` over the pods, so that all pods together never
+    open more server connections per role than the tier allows (validation already keeps
+    ``default_pool_size`` within the role's CONNECTION LIMIT). A pool of 1 or 2 connections
+    cannot be split over 2-3 pods: it runs on that many pods."""
+    most = max(1, min(MAX_REPLICAS, default_pool_size))
+    return PoolerBounds(
+        min_replicas=min(MIN_REPLICAS, most),
+        max_replicas=most,
+        pool_size_per_pod=max(1, default_pool_size // most),
+    )
+
+
+@dataclass(frozen=True)
+class PgBouncerSettings:
+    server_host: str  # the server's private IP
+    database: str  # the only database the pooler serves
+    mode: str  # transaction (bridge/pool) or session (a silo that asks)
+    pool_size_per_pod: int
+    max_client_connections: int
+    idle_timeout_seconds: int
+    server_tls_sslmode: str = "require"  # see docs/connection-pooling.md: why not verify-full
+
+
+def pgbouncer_ini(settings: PgBouncerSettings) -> str:
+    """The pgbouncer.ini of one pooler (no secret in it: the userlist is a Secret)."""
+    lines = [
+        "[databases]",
+        # One database only: a client asking for any other is refused by PgBouncer itself.
+        f"{settings.database} = host={settings.server_host} port={SERVER_PORT} "
+        f"dbname={settings.database}",
+        "",
+        "[pgbouncer]",
+        "listen_addr = 0.0.0.0",
+        f"listen_port = {PGBOUNCER_PORT}",
+        # No unix socket and no pid file: the root filesystem is read-only.
+        "unix_socket_dir =",
+        f"pool_mode = {settings.mode}",
+        f"default_pool_size = {settings.pool_size_per_pod}",
+        f"max_client_conn = {settings.max_client_connections}",
+        f"server_idle_timeout = {settings.idle_timeout_seconds}",
+        "auth_type = scram-sha-256",
+        f"auth_file = {AUTH_DIR}/userlist.txt",
+        # TLS both ways. Clients must use TLS (the cert-manager certificate of the Service).
+        "client_tls_sslmode = require",
+        f"client_tls_cert_file = {TLS_DIR}/tls.crt",
+        f"client_tls_key_file = {TLS_DIR}/tls.key",
+        f"server_tls_sslmode = {settings.server_tls_sslmode}",
+        # One client setting on every cloud: client-side prepared statements off.
+        "max_prepared_statements = 0",
+        # Drivers send it at startup; PgBouncer would refuse the connection otherwise.
+        "ignore_startup_parameters = extra_float_digits",
+        "log_connections = 0",
+        "log_disconnections = 0",
+        "stats_period = 60",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def scram_verifier(password: str, salt: bytes, iterations: int = SCRAM_ITERATIONS) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier of ``password`` (RFC 5802/7677), the form
+    ``pg_authid.rolpassword`` and PgBouncer's auth_file store: the password itself never
+    needs to be in either."""
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def userlist(verifiers: dict[str, str]) -> str:
+    """PgBouncer's auth_file: one ``"role" "verifier"`` line per login role, sorted."""
+    return "".join(f'"{role}" "{verifiers[role]}"\n' for role in sorted(verifiers))
+
+
+def service_host(service: str, namespace: str) -> str:
+    """The pooler Service's cluster DNS name: what a pooled tenant's apps connect to."""
+    return f"{service}.{namespace}.svc.cluster.local"
