@@ -21,6 +21,9 @@ class KmsKeyArgs:
     tags: Mapping[str, str]
     encryption: EncryptionArgs = EncryptionArgs()
     protect: bool = False
+    # False for an erased silo tenant: KMS DisableKey, so nothing can decrypt with it while
+    # the key waits for its destruction date.
+    enabled: bool = True
 
 
 class KmsKey(pulumi.ComponentResource):
@@ -63,7 +66,10 @@ class KmsKey(pulumi.ComponentResource):
                 tenant_role_names=args.encryption.tenant_role_names,
             )
         )
+        # Only a disabled key spells it out: every other key's inputs stay as they were.
+        disabled: dict[str, Any] = {} if args.enabled else {"is_enabled": False}
         return {
+            **disabled,
             "description": args.description,
             "key_usage": "ENCRYPT_DECRYPT",
             "customer_master_key_spec": "SYMMETRIC_DEFAULT",

@@ -13,10 +13,15 @@ from components.aws.log_archive import CellLogKey, CellLogKeyArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.rds_proxy import RdsProxy, RdsProxyArgs
 from components.aws.shard import Shard, ShardArgs
-from components.aws.silo import SiloTenant, SiloTenantArgs
+from components.aws.silo import (
+    DepartedSiloTenant,
+    DepartedSiloTenantArgs,
+    SiloTenant,
+    SiloTenantArgs,
+)
 from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
 from components.k8s.workload import APP_NAME
-from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.naming import CELL_ALERTS, CELL_LOGS, physical_name
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
@@ -24,7 +29,7 @@ from components.model.workloads import WorkloadSpec
 from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity, workload_tags
-from infra.servers import DeployedServers, deploy_servers
+from infra.servers import DeployedServers, deploy_servers, keep_departed_keys
 
 
 def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
@@ -133,7 +138,15 @@ class Cell:
             )
             return proxy.facts
 
-        return deploy_servers(self.settings, self.blueprint, network, build, build_pooler)
+        def build_departed(departed: DepartedSilo, args: ServerArgs) -> None:
+            DepartedSiloTenant(
+                departed.spec.component_name,
+                DepartedSiloTenantArgs(args, departed.spec.key_name, departed.phase == "kept"),
+            )
+
+        deployed = deploy_servers(self.settings, self.blueprint, network, build, build_pooler)
+        keep_departed_keys(self.settings, self.blueprint, network, build_departed)
+        return deployed
 
     def _irsa_role_name(self, tenant_id: str) -> str:
         env = self.settings.cell.environment

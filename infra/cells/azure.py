@@ -16,14 +16,19 @@ from components.azure.network import PrivateNetwork, PrivateNetworkArgs
 from components.azure.pgbouncer import BuiltinPgBouncer, BuiltinPgBouncerArgs
 from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
 from components.azure.shard import Shard, ShardArgs
-from components.azure.silo import SiloTenant, SiloTenantArgs
+from components.azure.silo import (
+    DepartedSiloTenant,
+    DepartedSiloTenantArgs,
+    SiloTenant,
+    SiloTenantArgs,
+)
 from components.azure.vault import KeyVault, KeyVaultArgs
 from components.azure.workload_identity import WorkloadIdentity as EntraWorkloadIdentity
 from components.azure.workload_identity import (
     WorkloadIdentityArgs as EntraWorkloadIdentityArgs,
 )
 from components.k8s.workload import APP_NAME
-from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
 from components.model.naming import CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
@@ -32,7 +37,7 @@ from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity, workload_tags
-from infra.servers import DeployedServers, deploy_servers, server_audit
+from infra.servers import DeployedServers, deploy_servers, keep_departed_keys, server_audit
 
 
 def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
@@ -130,7 +135,9 @@ def cell_facts(
         settings.cell.region, blueprint.residency, blueprint.zone_regions
     )
     # HSM-backed keys need a Premium vault: any server of a pci/hipaa tier in the cell.
-    premium = any(is_regulated(spec.tier_compliance) for spec in blueprint.servers)
+    # Departed silo tenants' keys count too: their vault keeps them until destruction.
+    specs = (*blueprint.servers, *(departed.spec for departed in blueprint.departed_silos))
+    premium = any(is_regulated(spec.tier_compliance) for spec in specs)
     vault = _vault(
         "cell-vault", "kv", settings.cell.region, settings, group, client.tenant_id, tags, premium
     )
@@ -216,7 +223,17 @@ class Cell:
             )
             return bouncer.facts
 
-        return deploy_servers(settings, blueprint, network, build, build_pooler)
+        def build_departed(departed: DepartedSilo, args: ServerArgs) -> None:
+            DepartedSiloTenant(
+                departed.spec.component_name,
+                DepartedSiloTenantArgs(
+                    args, departed.spec.key_name, cell, departed.phase == "kept"
+                ),
+            )
+
+        deployed = deploy_servers(settings, blueprint, network, build, build_pooler)
+        keep_departed_keys(settings, blueprint, network, build_departed)
+        return deployed
 
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """Entra Workload ID: a user-assigned identity federated with the pod's ServiceAccount."""

@@ -9,11 +9,16 @@ from components.gcp.log_bucket import CellLogBucket, CellLogBucketArgs
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
 from components.gcp.service_agent import ServiceAgent, ServiceAgentArgs
 from components.gcp.shard import Shard, ShardArgs
-from components.gcp.silo import SiloTenant, SiloTenantArgs
+from components.gcp.silo import (
+    DepartedSiloTenant,
+    DepartedSiloTenantArgs,
+    SiloTenant,
+    SiloTenantArgs,
+)
 from components.gcp.workload_identity import WorkloadIdentity as GkeIdentity
 from components.gcp.workload_identity import WorkloadIdentityArgs as GkeIdentityArgs
 from components.k8s.workload import APP_NAME
-from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
 from components.model.naming import CELL_LOGS, physical_name
 from components.model.pgbouncer import PGBOUNCER_PORT, service_host
@@ -24,7 +29,13 @@ from components.model.workloads import WorkloadSpec, namespace_name
 from components.postgres.sqlplan import APP_LOGIN_ROLE, tenant_role
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity
-from infra.servers import DeployedServers, InClusterPooler, deploy_servers, server_audit
+from infra.servers import (
+    DeployedServers,
+    InClusterPooler,
+    deploy_servers,
+    keep_departed_keys,
+    server_audit,
+)
 
 
 def _network(settings: StackSettings) -> NetworkArgs:
@@ -153,7 +164,17 @@ class Cell:
                 service_host(pooler.service_name, pooler.namespace), PGBOUNCER_PORT
             )
 
-        return deploy_servers(self.settings, self.blueprint, network, build, build_pooler, deployed)
+        def build_departed(departed: DepartedSilo, args: ServerArgs) -> None:
+            DepartedSiloTenant(
+                departed.spec.component_name,
+                DepartedSiloTenantArgs(
+                    args, departed.spec.key_name, cell, departed.phase == "kept"
+                ),
+            )
+
+        deploy_servers(self.settings, self.blueprint, network, build, build_pooler, deployed)
+        keep_departed_keys(self.settings, self.blueprint, network, build_departed)
+        return deployed
 
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """GKE Workload Identity: a Google service account the pod's ServiceAccount acts as."""
