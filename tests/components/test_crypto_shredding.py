@@ -13,6 +13,8 @@ import pytest
 
 from components.model.erasure import TODAY_ENV
 from tenancy.cli import main
+from tenancy.diff import diff_plans, render
+from tenancy.diff.compute import KEY_DESTRUCTION, STATEFUL_DELETE
 from tenancy.plan import plan_stack
 from tests.support.planview import Plan, catalog_data, planned, write_catalog
 
@@ -172,3 +174,28 @@ def test_a_bad_today_is_refused_with_the_variable_and_the_form(
     err = capsys.readouterr().err
     assert code == 2
     assert "TENANCY_TODAY='5 Nov' is not a date" in err and "YYYY-MM-DD" in err
+
+
+def test_the_diff_flags_key_destruction_as_a_danger_with_the_unreadable_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _catalog(tmp_path)
+    before = _plan(monkeypatch, catalog, "dev-aws-eu-central-1", BEFORE).data
+    on_the_day = _plan(monkeypatch, catalog, "dev-aws-eu-central-1", ON_THE_DAY).data
+    diff = diff_plans(before, on_the_day)
+    (flag,) = [f for f in diff.flags if f.kind == KEY_DESTRUCTION]
+    assert flag.type == "aws:kms/key:Key" and flag.owner.name == "acme"
+    assert "ScheduleKeyDeletion, pending window 30 days" in flag.message
+    assert "from 2026-12-05 the key and every backup" in flag.message
+    assert not [f for f in diff.flags if f.kind == STATEFUL_DELETE]  # said once, precisely
+    assert diff.dangerous
+    assert "key-destruction" in render(diff)
+
+
+def test_a_key_disabled_but_kept_is_not_flagged_as_destroyed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _catalog(tmp_path)
+    early = _plan(monkeypatch, catalog, "dev-aws-eu-central-1", "2026-10-02").data
+    before = _plan(monkeypatch, catalog, "dev-aws-eu-central-1", BEFORE).data
+    assert not diff_plans(early, before).flags
