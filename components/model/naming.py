@@ -54,6 +54,10 @@ def physical_name(kind: str, *parts: str, unique_seed: str = "") -> str:
     base = _clean("-".join(part for part in parts if part), rule)
     if rule.globally_unique:
         base = f"{base}-{_digest(unique_seed + '/' + base)}"
+    # A literal hyphen ends the character class; without one (storage accounts: letters and
+    # digits only) the parts are joined without separators.
+    if not rule.allowed.endswith("-"):
+        base = base.replace("-", "")
     budget = rule.max_len - len(rule.prefix)
     if len(base) > budget:
         # Keep a readable head and make the tail a digest of the whole name.
@@ -86,4 +90,5 @@ class NameRegistry:
 # log bucket and key ring). Two letters: tenant ids have at least three, so no tenant's
 # server or key name can ever equal a cell's log name.
 CELL_LOGS = "lg"
+CELL_EXPORTS = "ex"  # the cell's export bucket and its key (short for the same reason)
 CELL_ALERTS = "al"  # the cell's alarm topic and monitoring role (same reason)

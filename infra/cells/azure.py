@@ -9,6 +9,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
+from components.azure.export_bucket import ExportBucket, ExportBucketArgs
 from components.azure.flexible_server import CellFacts, sku_for
 from components.azure.key import VaultRef
 from components.azure.log_workspace import LogWorkspace, LogWorkspaceArgs
@@ -30,13 +31,13 @@ from components.azure.workload_identity import (
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
-from components.model.naming import CELL_LOGS, physical_name
+from components.model.naming import CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity, workload_tags
+from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
 from infra.servers import DeployedServers, deploy_servers, keep_departed_keys, server_audit
 
 
@@ -186,6 +187,34 @@ def _log_workspace(
     )
 
 
+def _export_bucket(settings: StackSettings, cell: CellFacts, tags: dict[str, str]) -> ExportBucket:
+    """The cell's storage account for tenant export archives, in the cell's region."""
+    env, region = settings.cell.environment, settings.cell.region
+    store = ExportBucket(
+        "cell-exports",
+        ExportBucketArgs(
+            account_name=physical_name(
+                "azure.storage_account",
+                NAME_PREFIX,
+                env,
+                CELL_EXPORTS,
+                unique_seed=f"{pulumi.get_project()}/{settings.cell.stack}",
+            ),
+            key_name=physical_name("azure.key_vault_key", NAME_PREFIX, env, CELL_EXPORTS),
+            identity_name=physical_name("azure.resource", NAME_PREFIX, env, CELL_EXPORTS, "cmk"),
+            resource_group_name=cell.resource_group_name,
+            location=region,
+            vault=cell.vault,
+            subscription_id=cell.subscription_id,
+            tags=tags,
+            locked=settings.cell.is_production,
+            protect=settings.cell.is_production,
+        ),
+    )
+    export_bucket_output("blob", store.account_name, region, store.retention_days)
+    return store
+
+
 class Cell:
     """An Azure cell (see ``infra.cells.CloudCell``)."""
 
@@ -199,6 +228,7 @@ class Cell:
         group = _resource_group(settings, tags)
         network = _network(settings, group, tags)
         cell = cell_facts(settings, blueprint, group, tags)
+        _export_bucket(settings, cell, tags)
         # "The plan says why": the geo-backup decision is a stack output (and a tag on each server).
         pulumi.export("notes", {"geo_backup": cell.geo_backup.reason})
 

@@ -3,8 +3,11 @@ per silo tenant and per shard."""
 
 from __future__ import annotations
 
+import pulumi
+
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.gcp.cloudsql import CellFacts
+from components.gcp.export_bucket import ExportBucket, ExportBucketArgs
 from components.gcp.log_bucket import CellLogBucket, CellLogBucketArgs
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
 from components.gcp.service_agent import ServiceAgent, ServiceAgentArgs
@@ -20,7 +23,7 @@ from components.gcp.workload_identity import WorkloadIdentityArgs as GkeIdentity
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
-from components.model.naming import CELL_LOGS, physical_name
+from components.model.naming import CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.pgbouncer import PGBOUNCER_PORT, service_host
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
@@ -28,7 +31,7 @@ from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec, namespace_name
 from components.postgres.sqlplan import APP_LOGIN_ROLE, tenant_role
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity
+from infra.cells import WorkloadIdentity, export_bucket_output
 from infra.servers import (
     DeployedServers,
     InClusterPooler,
@@ -137,6 +140,41 @@ def in_cluster_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) ->
     )
 
 
+def _export_bucket(settings: StackSettings, blueprint: Blueprint) -> ExportBucket:
+    """The cell's bucket for tenant export archives, in the cell's region."""
+    cell = settings.cell
+    env = cell.environment
+    labels = resource_tags(
+        "gcp",
+        tenant=SHARED_TENANT,
+        tier="cell",
+        isolation="network",  # the tag rule's value for cell-wide infrastructure
+        residency=blueprint.residency,
+        compliance=(),
+        environment=env,
+    )
+    bucket = ExportBucket(
+        "cell-exports",
+        ExportBucketArgs(
+            bucket_name=physical_name(
+                "gcp.bucket",
+                NAME_PREFIX,
+                env,
+                CELL_EXPORTS,
+                unique_seed=f"{pulumi.get_project()}/{cell.stack}",
+            ),
+            key_name=physical_name("gcp.kms", NAME_PREFIX, env, CELL_EXPORTS),
+            project=settings.gcp_project,
+            region=cell.region,
+            labels=labels,
+            locked=cell.is_production,
+            protect=cell.is_production,
+        ),
+    )
+    export_bucket_output("gcs", bucket.bucket_name, cell.region, bucket.retention_days)
+    return bucket
+
+
 class Cell:
     """A GCP cell (see ``infra.cells.CloudCell``)."""
 
@@ -147,6 +185,7 @@ class Cell:
         cell = cell_facts(self.settings, self.blueprint)
         network = _network(self.settings)
         _log_bucket(self.settings, self.blueprint)
+        _export_bucket(self.settings, self.blueprint)
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:
