@@ -89,6 +89,38 @@ class ExportBucket(pulumi.ComponentResource):
             public_access=azure.storage.PublicAccess.NONE,
             opts=after_account,
         )
+        azure.storage.ManagementPolicy(
+            f"{name}-expiry",
+            account_name=args.account_name,
+            resource_group_name=args.resource_group_name,
+            management_policy_name="default",
+            # The day after the immutability period: a blob under it cannot be deleted.
+            policy={
+                "rules": [
+                    {
+                        "name": "expire-exports",
+                        "enabled": True,
+                        "type": "Lifecycle",
+                        "definition": {
+                            "filters": {"blob_types": ["blockBlob"]},
+                            "actions": {
+                                "base_blob": {
+                                    "delete": {
+                                        "days_after_creation_greater_than": args.retention_days + 1
+                                    }
+                                },
+                                "version": {
+                                    "delete": {
+                                        "days_after_creation_greater_than": args.retention_days + 1
+                                    }
+                                },
+                            },
+                        },
+                    }
+                ]
+            },
+            opts=after_account,
+        )
         self.account_name = args.account_name
         self.retention_days = args.retention_days
         self.register_outputs({"account_name": account.name})
