@@ -199,3 +199,13 @@ def test_a_key_disabled_but_kept_is_not_flagged_as_destroyed(
     early = _plan(monkeypatch, catalog, "dev-aws-eu-central-1", "2026-10-02").data
     before = _plan(monkeypatch, catalog, "dev-aws-eu-central-1", BEFORE).data
     assert not diff_plans(early, before).flags
+
+
+def test_the_schedule_uses_the_windows_the_components_set() -> None:
+    from components.args import EncryptionArgs
+    from components.azure.vault import SOFT_DELETE_RETENTION_DAYS
+    from components.model import erasure
+
+    assert erasure.AZURE_SOFT_DELETE_RETENTION_DAYS == SOFT_DELETE_RETENTION_DAYS
+    window = EncryptionArgs().deletion_window_days  # AWS deletion window, GCP destroy duration
+    assert erasure.AWS_KEY_PENDING_WINDOW_DAYS == erasure.GCP_KEY_DESTROY_SCHEDULED_DAYS == window
