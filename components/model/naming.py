@@ -54,14 +54,14 @@ def physical_name(kind: str, *parts: str, unique_seed: str = "") -> str:
     base = _clean("-".join(part for part in parts if part), rule)
     if rule.globally_unique:
         base = f"{base}-{_digest(unique_seed + '/' + base)}"
-    # A literal hyphen ends the character class; without one (storage accounts: letters and
-    # digits only) the parts are joined without separators.
-    if not rule.allowed.endswith("-"):
-        base = base.replace("-", "")
     budget = rule.max_len - len(rule.prefix)
     if len(base) > budget:
         # Keep a readable head and make the tail a digest of the whole name.
         base = f"{base[: budget - 7].rstrip('-')}-{_digest(base)}"
+    # A literal hyphen ends the character class; without one (storage accounts: letters and
+    # digits only) the parts are joined without separators.
+    if not rule.allowed.endswith("-"):
+        base = base.replace("-", "")
     if rule.start_letter and not base[:1].isalpha():
         raise NamingError(f"{kind} name {base!r} must start with a letter")
     if len(base) < rule.min_len:
