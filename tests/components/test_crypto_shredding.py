@@ -5,6 +5,7 @@ under its old URN and disabled until its backups have aged out; then the plan le
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,20 @@ def _catalog(tmp_path: Path, status: str = "erased", **erasure: Any) -> str:
 
 def _plan(monkeypatch: pytest.MonkeyPatch, catalog: str, stack: str, today: str) -> Plan:
     monkeypatch.setenv(TODAY_ENV, today)
-    return Plan(plan_stack(stack, catalog=catalog))
+    text = Path(catalog).read_text(encoding="utf-8")
+    return Plan(copy.deepcopy(_planned(text, stack, today, catalog)))
+
+
+_PLANS: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
+def _planned(text: str, stack: str, today: str, catalog: str) -> dict[str, Any]:
+    """One plan per (catalog content, stack, day): the cases share a few catalogs, and a
+    plan is the expensive part (TENANCY_TODAY is set by the caller)."""
+    key = (text, stack, today)
+    if key not in _PLANS:
+        _PLANS[key] = plan_stack(stack, catalog=catalog)
+    return _PLANS[key]
 
 
 def _under_silo(plan: Plan, cloud: str) -> list[dict[str, Any]]:
