@@ -7,6 +7,7 @@ mock engine, so what the plan shows is what ``pulumi up`` registers.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pulumi
 
 from components.model.blueprint import Blueprint, build_blueprint
 from components.model.catalog import Catalog
+from components.model.erasure import plan_today
 from components.model.errors import InputError, Issue
 from components.model.naming import NamingError
 from components.model.stack import (
@@ -81,7 +83,11 @@ def resolve(
     check_cell_against_catalog(settings, catalog, file)
     try:
         blueprint = build_blueprint(
-            catalog, settings.cell, settings.residency, project or pulumi.get_project()
+            catalog,
+            settings.cell,
+            settings.residency,
+            project or pulumi.get_project(),
+            today=plan_today(os.environ),
         )
     except NamingError as error:
         raise InputError(
@@ -110,3 +116,29 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
             connections[tenant_id]["namespace"] = namespace
     pulumi.export("cell", settings.cell.stack)
     pulumi.export("tenants", connections)
+    if blueprint.departed_silos:
+        pulumi.export("departed_keys", departed_keys(blueprint))
+
+
+def departed_keys(blueprint: Blueprint) -> dict[str, Any]:
+    """Per departed silo tenant: where its key stands and the dates of its destruction (what
+    `tenancy diff` flags, and what the erasure evidence quotes)."""
+    rows: dict[str, Any] = {}
+    for departed in blueprint.departed_silos:
+        key = departed.schedule.key if departed.schedule else None
+        row: dict[str, Any] = {"phase": departed.phase, "key": departed.spec.key_name}
+        if departed.schedule is not None and key is not None:
+            row |= {
+                "erased_on": departed.schedule.erased_on.isoformat(),
+                "schedule_on": key.schedule_on.isoformat(),
+                "unreadable_on": key.destroyed_on.isoformat(),
+                "fully_erased": departed.schedule.fully_erased.isoformat(),
+                "approved": key.approved,
+                "mechanism": key.mechanism,
+            }
+        if departed.phase == "awaiting-approval":
+            row["action"] = (
+                "key destruction is due: approve it with erasure.destroy_key: true in the catalog"
+            )
+        rows[departed.spec.owner] = row
+    return rows

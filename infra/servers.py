@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from components.args import (
@@ -17,7 +17,7 @@ from components.args import (
     ServerArgs,
 )
 from components.model.audit import ServerAudit, resolve_audit
-from components.model.blueprint import Blueprint, ServerSpec
+from components.model.blueprint import Blueprint, DepartedSilo, ServerSpec
 from components.model.catalog import PoolingProfile
 from components.model.keys import is_regulated, rotation_days
 from components.model.stack import StackSettings
@@ -185,3 +185,20 @@ def deploy_servers(
     for tenant_id, facts in moving_to.items():
         deployed.connections[tenant_id]["moving_to"] = facts
     return deployed
+
+
+# A cloud's builder of what a departed silo tenant keeps: its own key (see DepartedSilo).
+BuildDepartedKey = Callable[[DepartedSilo, ServerArgs], None]
+
+
+def keep_departed_keys(
+    settings: StackSettings, blueprint: Blueprint, network: NetworkArgs, build: BuildDepartedKey
+) -> None:
+    """The keys of offboarded and erased silo tenants, under their old names, until the
+    erasure schedule lets them go: a key in phase "destroy" is not registered, and Pulumi
+    deletes it (the cloud's destruction window then runs)."""
+    for departed in blueprint.departed_silos:
+        if departed.phase == "destroy":
+            continue
+        args = server_args(departed.spec, settings, network)
+        build(departed, replace(args, protect=departed.protect))

@@ -57,6 +57,10 @@ POOLER_PRIVATE = "pooler-private-network"
 AUDIT_LOGGING = "audit-logging"
 # The key control family: one row of the matrix over each cloud's key type (types.KEY_TYPES).
 KEY_MANAGEMENT = "key-management"
+# The export bucket controls: one row each over every cloud's export store (types.EXPORT_STORES).
+EXPORT_CMK = "export-cmk"
+EXPORT_IMMUTABLE = "export-immutable"
+EXPORT_NO_PUBLIC = "export-no-public"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,14 @@ RDS_BACKUP_REPLICATION = (
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 )
 KMS_KEY = "aws:kms/key:Key"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
+S3_OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+S3_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 SM_SECRET = "aws:secretsmanager/secret:Secret"
 BACKUP_VAULT = "aws:backup/vault:Vault"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -24,6 +32,8 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 # Azure (azure-native)
 AZ_SERVER = "azure-native:dbforpostgresql:Server"
+AZ_STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+AZ_BLOB_CONTAINER = "azure-native:storage:BlobContainer"
 AZ_CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
 RDS_PROXY = "aws:rds/proxy:Proxy"
 RDS_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
@@ -37,6 +47,7 @@ AZ_LOCK_BY_SCOPE = "azure-native:authorization:ManagementLockByScope"
 
 # GCP
 SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
 KMS_KEY_RING = "gcp:kms/keyRing:KeyRing"
 KMS_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GSM_SECRET = "gcp:secretmanager/secret:Secret"
@@ -61,6 +72,14 @@ DATABASES = {"aws": RDS_CLUSTER, "azure": AZ_SERVER, "gcp": SQL_INSTANCE}
 AWS_DATABASES = frozenset({RDS_CLUSTER, RDS_INSTANCE})
 ALL_DATABASES = frozenset({RDS_CLUSTER, RDS_INSTANCE, AZ_SERVER, SQL_INSTANCE})
 KEYS = frozenset({KMS_KEY, AZ_KEY, KMS_CRYPTO_KEY})
+# Where each cloud's export archives live (the export rows of the control x cloud matrix).
+EXPORT_STORES = {
+    "aws": frozenset(
+        {S3_BUCKET, S3_ENCRYPTION, S3_OBJECT_LOCK, S3_VERSIONING, S3_PUBLIC_ACCESS_BLOCK, S3_POLICY}
+    ),
+    "azure": frozenset({AZ_STORAGE_ACCOUNT, AZ_BLOB_CONTAINER}),
+    "gcp": frozenset({GCS_BUCKET}),
+}
 # The customer-managed key of each cloud (the key-management row of the matrix).
 KEY_TYPES = {"aws": KMS_KEY, "azure": AZ_KEY, "gcp": KMS_CRYPTO_KEY}
 
@@ -75,6 +94,9 @@ STATEFUL = frozenset(
         AZ_SERVER,
         AZ_VAULT,
         AZ_KEY,
+        S3_BUCKET,
+        AZ_STORAGE_ACCOUNT,
+        GCS_BUCKET,
         SQL_INSTANCE,
         KMS_KEY_RING,
         KMS_CRYPTO_KEY,
@@ -99,6 +121,9 @@ TAGGED = frozenset(
         AZ_VAULT,
         AZ_IDENTITY,
         AZ_KEY,
+        S3_BUCKET,
+        AZ_STORAGE_ACCOUNT,
+        GCS_BUCKET,
         SQL_INSTANCE,
         KMS_CRYPTO_KEY,
         GSM_SECRET,

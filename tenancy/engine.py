@@ -399,6 +399,15 @@ class PlanMocks(Mocks):
             "serviceAccountId": "cmek-p123456789012@gcp-sa-logging.iam.gserviceaccount.com",
         }
 
+    def _gcp_storage_agent(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The project's Cloud Storage service agent, which a bucket's CMEK must allow."""
+        project = args.get("project") or self.gcp_project
+        return {
+            "id": f"projects/{project}/serviceAccount",
+            "project": project,
+            "emailAddress": "service-123456789012@gs-project-accounts.iam.gserviceaccount.com",
+        }
+
     def _azure_client_config(self, _args: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "clientId": AZURE_CLIENT_ID,
@@ -414,6 +423,7 @@ _CALLS: dict[str, Callable[[PlanMocks, Mapping[str, Any]], dict[str, Any]]] = {
     "aws:secretsmanager/getSecretVersion:getSecretVersion": PlanMocks._aws_secret_version,
     "azure-native:authorization:getClientConfig": PlanMocks._azure_client_config,
     "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": PlanMocks._gcp_logging_cmek,
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": PlanMocks._gcp_storage_agent,
 }
 
 
@@ -495,7 +505,14 @@ def _aws_iam_role(_region: str, physical: str, _name: str, _in: Mapping[str, Any
     return physical, {"id": physical, "arn": arn, "uniqueId": "AROA" + _digest(physical).upper()}
 
 
+def _aws_s3_bucket(_region: str, _physical: str, name: str, inputs: Mapping[str, Any]):
+    # S3 bucket ARNs carry neither region nor account: arn:aws:s3:::<bucket>.
+    bucket = _str(inputs, "bucket") or name
+    return bucket, {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
 _AWS_TYPES: dict[str, _AwsRule] = {
+    "aws:s3/bucket:Bucket": _aws_s3_bucket,
     "aws:kms/key:Key": _aws_kms_key,
     "aws:kms/alias:Alias": _aws_kms_alias,
     "aws:rds/cluster:Cluster": _aws_rds_cluster,

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import EncryptionArgs
-from components.model.keys import aws_key_policy_json
+from components.model.keys import AWS_KEY_SERVICES, aws_key_policy_json
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,13 @@ class KmsKeyArgs:
     tags: Mapping[str, str]
     encryption: EncryptionArgs = EncryptionArgs()
     protect: bool = False
+    # False for an erased silo tenant: KMS DisableKey, so nothing can decrypt with it while
+    # the key waits for its destruction date.
+    enabled: bool = True
+    # The services through which the account may use the key (kms:ViaService), and whether
+    # CloudWatch Logs may: a server's key is used by RDS, Secrets Manager and Backup.
+    services: tuple[str, ...] = AWS_KEY_SERVICES
+    logs: bool = True
 
 
 class KmsKey(pulumi.ComponentResource):
@@ -61,9 +68,14 @@ class KmsKey(pulumi.ComponentResource):
                 dns_suffix=facts[2],
                 region=args.region,
                 tenant_role_names=args.encryption.tenant_role_names,
+                services=args.services,
+                logs=args.logs,
             )
         )
+        # Only a disabled key spells it out: every other key's inputs stay as they were.
+        disabled: dict[str, Any] = {} if args.enabled else {"is_enabled": False}
         return {
+            **disabled,
             "description": args.description,
             "key_usage": "ENCRYPT_DECRYPT",
             "customer_master_key_spec": "SYMMETRIC_DEFAULT",

@@ -39,13 +39,16 @@ class VaultKeyArgs:
     # Geo-redundant backups need a key (and identity) in the paired region's vault too.
     geo_vault: VaultRef | None = None
     protect: bool = False
+    # False for an erased silo tenant: the key is disabled and the server identity's grant
+    # on it is gone, so nothing can unwrap with it while it waits for its destruction date.
+    enabled: bool = True
 
 
 class VaultKey(pulumi.ComponentResource):
     """CMK for one silo tenant or one shard, usable only by that server's own identity."""
 
     key_uri: pulumi.Output[str]
-    identity_id: pulumi.Output[str]
+    identity_id: pulumi.Output[str] | None  # None when disabled: no identity may use it
     geo_key_uri: pulumi.Output[str] | None
     geo_identity_id: pulumi.Output[str] | None
 
@@ -68,14 +71,14 @@ class VaultKey(pulumi.ComponentResource):
 
     def _key_for(
         self, name: str, args: VaultKeyArgs, vault: VaultRef, identity_name: str
-    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    ) -> tuple[pulumi.Output[str], Any]:
         encryption = args.encryption
         properties: azure.keyvault.KeyPropertiesArgsDict = {
             # RSA-HSM: key material generated and kept in the Premium vault's HSMs.
             "kty": "RSA-HSM" if encryption.hsm else "RSA",
             "key_size": KEY_SIZE_BITS,
             "key_ops": ["wrapKey", "unwrapKey"],
-            "attributes": {"enabled": True, "exportable": False},
+            "attributes": {"enabled": args.enabled, "exportable": False},
             "rotation_policy": {
                 # Every version expires; rotation comes EXPIRY_MARGIN_DAYS before that.
                 "attributes": {"expiry_time": f"P{encryption.expiry_days}D"},
@@ -100,6 +103,8 @@ class VaultKey(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        if not args.enabled:
+            return key.key_uri, None
         identity = azure.managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             resource_name_=identity_name,

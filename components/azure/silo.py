@@ -8,6 +8,8 @@ import pulumi
 
 from components.args import ServerArgs
 from components.azure.flexible_server import CellFacts, encrypted_flexible_server
+from components.azure.key import VaultKey, VaultKeyArgs
+from components.model.naming import physical_name
 from components.tier_server import TierServer
 
 
@@ -23,3 +25,42 @@ class SiloTenant(TierServer):
         super().__init__("tenancy:azure:SiloTenant", name, None, opts)
         built = encrypted_flexible_server(self, name, args.server, args.key_name, args.cell)
         self._complete(name, args.server, built)
+
+
+@dataclass(frozen=True)
+class DepartedSiloTenantArgs:
+    server: ServerArgs  # the server the tenant had: names, tags and key settings
+    key_name: str
+    cell: CellFacts
+    enabled: bool  # False once the tenant is erased
+
+
+class DepartedSiloTenant(pulumi.ComponentResource):
+    """What an offboarded or erased silo tenant keeps: its own Key Vault key (and its
+    geo-backup key), nothing else.
+
+    The type token and the key's logical name are the live tenant's, so the key keeps its
+    URN. Disabled, it keeps no identity and no role assignment: nothing can unwrap with it.
+    """
+
+    def __init__(
+        self, name: str, args: DepartedSiloTenantArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("tenancy:azure:SiloTenant", name, None, opts)
+        server, cell = args.server, args.cell
+        VaultKey(
+            f"{name}-key",
+            VaultKeyArgs(
+                key_name=args.key_name,
+                identity_name=physical_name("azure.resource", server.physical_name, "cmk"),
+                vault=cell.vault,
+                subscription_id=cell.subscription_id,
+                tags=server.tags,
+                encryption=server.encryption,
+                geo_vault=cell.geo_vault if cell.geo_backup.enabled else None,
+                protect=server.protect,
+                enabled=args.enabled,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})

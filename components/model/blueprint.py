@@ -7,11 +7,13 @@ a config mismatch stops the run before the first resource is registered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, replace
 
 from .catalog import Catalog, DatabaseProfile, Isolation, PoolingProfile
-from .cell import Cell, PlacedTenant, cell_tenants, shards_in_use, silo_homes
+from .cell import Cell, PlacedTenant, cell_tenants, place_tenant, shards_in_use, silo_homes
 from .clouds import traits
+from .erasure import ErasureSchedule, KeyPhase, erasure_schedule, key_phase, key_protected
 from .naming import NameRegistry
 from .tags import SHARED_TENANT, resource_tags
 
@@ -50,6 +52,17 @@ class ServerSpec:
 
 
 @dataclass(frozen=True)
+class DepartedSilo:
+    """An offboarded or erased silo tenant of the cell: no server, but its own key, under the
+    names its server had, until the erasure schedule lets the key go (``phase``)."""
+
+    spec: ServerSpec  # the server it had: names, tags and key settings stay as they were
+    phase: KeyPhase
+    protect: bool
+    schedule: ErasureSchedule | None  # None while offboarded (no erasure date yet)
+
+
+@dataclass(frozen=True)
 class Blueprint:
     cell: Cell
     residency: str
@@ -57,6 +70,7 @@ class Blueprint:
     servers: tuple[ServerSpec, ...]
     # The cell cloud's regions of the residency zone: where backups, replicas and keys may go.
     zone_regions: tuple[str, ...] = ()
+    departed_silos: tuple[DepartedSilo, ...] = ()
 
 
 def _union_compliance(tenants: list[PlacedTenant]) -> tuple[str, ...]:
@@ -121,7 +135,11 @@ def _server(
 
 
 def build_blueprint(
-    catalog: Catalog, cell: Cell, residency: str, project: str = "tenancy"
+    catalog: Catalog,
+    cell: Cell,
+    residency: str,
+    project: str = "tenancy",
+    today: datetime.date | None = None,
 ) -> Blueprint:
     """Servers of a cell: one per silo tenant, one per shard in use, and the old home of every
     tenant in motion (same owner, so same names as before). Raises NamingError on clashes."""
@@ -136,5 +154,38 @@ def build_blueprint(
         _server(cell, residency, shard, members, names, seed, catalog)
         for shard, members in shards_in_use(tenants).items()
     ]
+    departed = _departed_silos(catalog, cell, residency, names, seed, today)
     zone_regions = tuple(catalog.residency_zones.get(residency, {}).get(cell.cloud, []))
-    return Blueprint(cell, residency, tuple(tenants), tuple(servers), zone_regions)
+    return Blueprint(cell, residency, tuple(tenants), tuple(servers), zone_regions, departed)
+
+
+def _departed_silos(
+    catalog: Catalog,
+    cell: Cell,
+    residency: str,
+    names: NameRegistry,
+    seed: str,
+    today: datetime.date | None,
+) -> tuple[DepartedSilo, ...]:
+    """Offboarded and erased silo tenants of the cell whose key the plan still holds."""
+    day = today or datetime.datetime.now(datetime.UTC).date()
+    found = []
+    for tenant in sorted(catalog.tenants, key=lambda t: t.id):
+        in_cell = tenant.cloud == cell.cloud and tenant.region == cell.region
+        if not (in_cell and tenant.departed and catalog.tiers[tenant.tier].isolation == "silo"):
+            continue
+        placed = place_tenant(catalog, tenant)
+        spec = _server(cell, residency, tenant.id, [placed], names, seed, catalog)
+        # The tier's frameworks leave departed tenants out; the key was built with this
+        # tenant's frameworks in them (rotation, HSM), and must not change now.
+        spec = replace(spec, tier_compliance=(*spec.tier_compliance, *tenant.compliance))
+        schedule = None
+        if tenant.status == "erased" and tenant.erasure is not None:
+            schedule = erasure_schedule(
+                catalog, tenant.id, tenant.erasure.erased_on, cell.environment
+            )
+        key = schedule.key if schedule else None
+        phase = key_phase(tenant, key, day)
+        protect = key_protected(phase, key, cell.is_production)
+        found.append(DepartedSilo(spec, phase, protect, schedule))
+    return tuple(found)

@@ -108,6 +108,7 @@ AWS = CloudTraits(
         "rds_parameter_group": NameRule(255, "a-z0-9-"),
         "db_subnet_group": NameRule(255, "a-z0-9-"),
         "kms_alias": NameRule(256, "a-zA-Z0-9/_-", prefix="alias/", lowercase=False),
+        "s3_bucket": NameRule(63, "a-z0-9-", min_len=3, globally_unique=True),
         "resource": NameRule(255, "a-zA-Z0-9_-", lowercase=False),
     },
     server_name_kind="rds_cluster",
@@ -190,6 +191,7 @@ AZURE = CloudTraits(
         "flexible_server": NameRule(63, "a-z0-9-", min_len=3, globally_unique=True),
         "key_vault": NameRule(24, "a-zA-Z0-9-", min_len=3, globally_unique=True),
         "key_vault_key": NameRule(127, "a-zA-Z0-9-"),
+        "storage_account": NameRule(24, "a-z0-9", min_len=3, globally_unique=True),
         "resource_group": NameRule(90, "a-zA-Z0-9_.()-", lowercase=False),
         "resource": NameRule(63, "a-zA-Z0-9_-", min_len=3, lowercase=False),
         "database": NameRule(63, "a-z0-9_-"),
@@ -262,6 +264,7 @@ GCP = CloudTraits(
         "secret": NameRule(255, "a-zA-Z0-9_-", lowercase=False),
         "resource": NameRule(63, "a-z0-9-"),
         "service_account": NameRule(30, "a-z0-9-", min_len=6),  # account_id: 6-30
+        "bucket": NameRule(63, "a-z0-9-", min_len=3, globally_unique=True),
     },
     server_name_kind="sql_instance",
     key_name_kind="kms",

@@ -19,12 +19,15 @@ a copy that is not escapes crypto-shredding and is gone only when its retention 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from components.model.audit import resolve_audit
 from components.model.catalog import Catalog, DatabaseProfile, Tenant
 from components.model.cell import PRODUCTION_ENVIRONMENTS
 from components.model.clouds import traits
+from components.model.errors import InputError, Issue
 from components.model.keys import is_regulated
 from components.model.regions import azure_geo_backup
 
@@ -387,3 +390,56 @@ def statement(schedule: ErasureSchedule) -> str:
         f"{key.destroyed_on} the key and every backup under it are unreadable, and the "
         f"tenant is fully erased by {schedule.fully_erased}." + tail
     )
+
+
+# What the plan does with a departed silo tenant's own key (see docs/offboarding.md):
+# - "kept": offboarded, not erased yet: the key stays enabled, so its final backup and
+#   retained backups stay readable for the export;
+# - "disabled": erased, before ``schedule_on``: the key is registered, disabled, and nobody
+#   holds a grant on it; protected in prod until destruction is approved;
+# - "awaiting-approval": prod, past ``schedule_on`` without ``erasure.destroy_key``: kept
+#   disabled and protected, and the plan says the approval is due;
+# - "destroy": past ``schedule_on`` and approved: the key leaves the program, and Pulumi's
+#   delete hands it to the cloud's destruction window.
+KeyPhase = Literal["kept", "disabled", "awaiting-approval", "destroy"]
+TODAY_ENV = "TENANCY_TODAY"
+
+
+def key_phase(tenant: Tenant, key: KeyDestruction | None, today: datetime.date) -> KeyPhase:
+    if tenant.status != "erased" or key is None:
+        return "kept"
+    if today < key.schedule_on:
+        return "disabled"
+    return "destroy" if key.approved else "awaiting-approval"
+
+
+def key_protected(phase: KeyPhase, key: KeyDestruction | None, production: bool) -> bool:
+    """Prod keeps ``protect`` until the destruction is approved. Pulumi refuses to delete a
+    protected resource, so an approved key loses ``protect`` while it waits for its date:
+    the deploy that removes it then finds it deletable."""
+    if not production:
+        return False
+    if phase in ("kept", "awaiting-approval"):
+        return True
+    return not (key is not None and key.approved)
+
+
+def plan_today(environ: Mapping[str, str]) -> datetime.date:
+    """The day the plan decides key destruction on: ``TENANCY_TODAY`` (YYYY-MM-DD) when set,
+    so CI and tests pin it, else today's UTC date."""
+    raw = environ.get(TODAY_ENV)
+    if not raw:
+        return datetime.datetime.now(datetime.UTC).date()
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(
+            [
+                Issue(
+                    TODAY_ENV,
+                    "",
+                    f"{TODAY_ENV}={raw!r} is not a date",
+                    f"set {TODAY_ENV} to YYYY-MM-DD (e.g. 2026-11-29), or unset it for today",
+                )
+            ]
+        ) from None

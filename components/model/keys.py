@@ -64,13 +64,15 @@ def aws_key_policy(
     region: str,
     dns_suffix: str = "amazonaws.com",
     tenant_role_names: Sequence[str] = (),
+    services: Sequence[str] = AWS_KEY_SERVICES,
+    logs: bool = True,
 ) -> dict[str, Any]:
     """The key policy of a server's CMK: the account administers it; principals of the
     account use it only through RDS, Secrets Manager and AWS Backup in the cell's region;
     CloudWatch Logs may use it for this account's log groups in the region; the tenant's
     own roles (silo) may read its secrets through Secrets Manager."""
     root = f"arn:{partition}:iam::{account_id}:root"
-    via = [f"{service}.{region}.{dns_suffix}" for service in AWS_KEY_SERVICES]
+    via = [f"{service}.{region}.{dns_suffix}" for service in services]
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AccountAdministration",
@@ -87,21 +89,24 @@ def aws_key_policy(
             "Resource": "*",
             "Condition": {"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": account_id}},
         },
-        {
-            "Sid": "CloudWatchLogs",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-            "Action": list(AWS_KEY_USE_ACTIONS),
-            "Resource": "*",
-            "Condition": {
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": (
-                        f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
-                    )
-                }
-            },
-        },
     ]
+    if logs:
+        statements.append(
+            {
+                "Sid": "CloudWatchLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
+                "Action": list(AWS_KEY_USE_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+                        )
+                    }
+                },
+            }
+        )
     if tenant_role_names:
         statements.append(
             {

@@ -58,6 +58,10 @@ def physical_name(kind: str, *parts: str, unique_seed: str = "") -> str:
     if len(base) > budget:
         # Keep a readable head and make the tail a digest of the whole name.
         base = f"{base[: budget - 7].rstrip('-')}-{_digest(base)}"
+    # A literal hyphen ends the character class; without one (storage accounts: letters and
+    # digits only) the parts are joined without separators.
+    if not rule.allowed.endswith("-"):
+        base = base.replace("-", "")
     if rule.start_letter and not base[:1].isalpha():
         raise NamingError(f"{kind} name {base!r} must start with a letter")
     if len(base) < rule.min_len:
@@ -86,4 +90,5 @@ class NameRegistry:
 # log bucket and key ring). Two letters: tenant ids have at least three, so no tenant's
 # server or key name can ever equal a cell's log name.
 CELL_LOGS = "lg"
+CELL_EXPORTS = "ex"  # the cell's export bucket and its key (short for the same reason)
 CELL_ALERTS = "al"  # the cell's alarm topic and monitoring role (same reason)

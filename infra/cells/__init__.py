@@ -69,3 +69,13 @@ def workload_tags(
         compliance=placed.tenant.compliance,
         environment=settings.cell.environment,
     )
+
+
+def export_bucket_output(kind: str, name: Any, location: str, retention_days: int) -> None:
+    """The stack output `tenancy tenant export` names its archive's destination by."""
+    import pulumi  # here: the model-only importers of this module never need the SDK
+
+    pulumi.export(
+        "export_bucket",
+        {"kind": kind, "name": name, "location": location, "retention_days": retention_days},
+    )

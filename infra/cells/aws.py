@@ -9,22 +9,28 @@ import pulumi
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.aws.alarms import CellAlerting, CellAlertingArgs
 from components.aws.aurora import CellFacts
+from components.aws.export_bucket import ExportBucket, ExportBucketArgs
 from components.aws.log_archive import CellLogKey, CellLogKeyArgs
 from components.aws.network import PrivateNetwork, PrivateNetworkArgs
 from components.aws.rds_proxy import RdsProxy, RdsProxyArgs
 from components.aws.shard import Shard, ShardArgs
-from components.aws.silo import SiloTenant, SiloTenantArgs
+from components.aws.silo import (
+    DepartedSiloTenant,
+    DepartedSiloTenantArgs,
+    SiloTenant,
+    SiloTenantArgs,
+)
 from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
 from components.k8s.workload import APP_NAME
-from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
-from components.model.naming import CELL_ALERTS, CELL_LOGS, physical_name
+from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
+from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.stack import StackSettings
 from components.model.tags import resource_tags
 from components.model.workloads import WorkloadSpec
 from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity, workload_tags
-from infra.servers import DeployedServers, deploy_servers
+from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
+from infra.servers import DeployedServers, deploy_servers, keep_departed_keys
 
 
 def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
@@ -94,6 +100,31 @@ def _alerting(settings: StackSettings, blueprint: Blueprint, key_arn: object) ->
     )
 
 
+def _export_bucket(settings: StackSettings, blueprint: Blueprint) -> ExportBucket:
+    """The cell's bucket for tenant export archives, in the cell's region."""
+    cell = settings.cell
+    env = cell.environment
+    bucket = ExportBucket(
+        "cell-exports",
+        ExportBucketArgs(
+            bucket_name=physical_name(
+                "aws.s3_bucket",
+                NAME_PREFIX,
+                env,
+                CELL_EXPORTS,
+                unique_seed=f"{pulumi.get_project()}/{cell.stack}",
+            ),
+            key_alias=physical_name("aws.kms_alias", NAME_PREFIX, env, CELL_EXPORTS),
+            region=cell.region,
+            tags=_cell_tags(settings, blueprint),
+            lock_mode="COMPLIANCE" if cell.is_production else "GOVERNANCE",
+            protect=cell.is_production,
+        ),
+    )
+    export_bucket_output("s3", bucket.bucket_name, cell.region, bucket.retention_days)
+    return bucket
+
+
 class Cell:
     """An AWS cell (see ``infra.cells.CloudCell``)."""
 
@@ -104,6 +135,7 @@ class Cell:
         network = _network(self.settings, self.blueprint)
         log_key = _log_key(self.settings, self.blueprint)
         alerting = _alerting(self.settings, self.blueprint, log_key.arn)
+        _export_bucket(self.settings, self.blueprint)
         cell = CellFacts(
             log_key_arn=log_key.arn,
             alert_topic_arn=alerting.topic_arn,
@@ -133,7 +165,15 @@ class Cell:
             )
             return proxy.facts
 
-        return deploy_servers(self.settings, self.blueprint, network, build, build_pooler)
+        def build_departed(departed: DepartedSilo, args: ServerArgs) -> None:
+            DepartedSiloTenant(
+                departed.spec.component_name,
+                DepartedSiloTenantArgs(args, departed.spec.key_name, departed.phase == "kept"),
+            )
+
+        deployed = deploy_servers(self.settings, self.blueprint, network, build, build_pooler)
+        keep_departed_keys(self.settings, self.blueprint, network, build_departed)
+        return deployed
 
     def _irsa_role_name(self, tenant_id: str) -> str:
         env = self.settings.cell.environment

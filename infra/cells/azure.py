@@ -9,6 +9,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
+from components.azure.export_bucket import ExportBucket, ExportBucketArgs
 from components.azure.flexible_server import CellFacts, sku_for
 from components.azure.key import VaultRef
 from components.azure.log_workspace import LogWorkspace, LogWorkspaceArgs
@@ -16,23 +17,28 @@ from components.azure.network import PrivateNetwork, PrivateNetworkArgs
 from components.azure.pgbouncer import BuiltinPgBouncer, BuiltinPgBouncerArgs
 from components.azure.resource_group import ResourceGroup, ResourceGroupArgs
 from components.azure.shard import Shard, ShardArgs
-from components.azure.silo import SiloTenant, SiloTenantArgs
+from components.azure.silo import (
+    DepartedSiloTenant,
+    DepartedSiloTenantArgs,
+    SiloTenant,
+    SiloTenantArgs,
+)
 from components.azure.vault import KeyVault, KeyVaultArgs
 from components.azure.workload_identity import WorkloadIdentity as EntraWorkloadIdentity
 from components.azure.workload_identity import (
     WorkloadIdentityArgs as EntraWorkloadIdentityArgs,
 )
 from components.k8s.workload import APP_NAME
-from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
-from components.model.naming import CELL_LOGS, physical_name
+from components.model.naming import CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity, workload_tags
-from infra.servers import DeployedServers, deploy_servers, server_audit
+from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
+from infra.servers import DeployedServers, deploy_servers, keep_departed_keys, server_audit
 
 
 def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
@@ -130,7 +136,9 @@ def cell_facts(
         settings.cell.region, blueprint.residency, blueprint.zone_regions
     )
     # HSM-backed keys need a Premium vault: any server of a pci/hipaa tier in the cell.
-    premium = any(is_regulated(spec.tier_compliance) for spec in blueprint.servers)
+    # Departed silo tenants' keys count too: their vault keeps them until destruction.
+    specs = (*blueprint.servers, *(departed.spec for departed in blueprint.departed_silos))
+    premium = any(is_regulated(spec.tier_compliance) for spec in specs)
     vault = _vault(
         "cell-vault", "kv", settings.cell.region, settings, group, client.tenant_id, tags, premium
     )
@@ -179,6 +187,34 @@ def _log_workspace(
     )
 
 
+def _export_bucket(settings: StackSettings, cell: CellFacts, tags: dict[str, str]) -> ExportBucket:
+    """The cell's storage account for tenant export archives, in the cell's region."""
+    env, region = settings.cell.environment, settings.cell.region
+    store = ExportBucket(
+        "cell-exports",
+        ExportBucketArgs(
+            account_name=physical_name(
+                "azure.storage_account",
+                NAME_PREFIX,
+                env,
+                CELL_EXPORTS,
+                unique_seed=f"{pulumi.get_project()}/{settings.cell.stack}",
+            ),
+            key_name=physical_name("azure.key_vault_key", NAME_PREFIX, env, CELL_EXPORTS),
+            identity_name=physical_name("azure.resource", NAME_PREFIX, env, CELL_EXPORTS, "cmk"),
+            resource_group_name=cell.resource_group_name,
+            location=region,
+            vault=cell.vault,
+            subscription_id=cell.subscription_id,
+            tags=tags,
+            locked=settings.cell.is_production,
+            protect=settings.cell.is_production,
+        ),
+    )
+    export_bucket_output("blob", store.account_name, region, store.retention_days)
+    return store
+
+
 class Cell:
     """An Azure cell (see ``infra.cells.CloudCell``)."""
 
@@ -192,6 +228,7 @@ class Cell:
         group = _resource_group(settings, tags)
         network = _network(settings, group, tags)
         cell = cell_facts(settings, blueprint, group, tags)
+        _export_bucket(settings, cell, tags)
         # "The plan says why": the geo-backup decision is a stack output (and a tag on each server).
         pulumi.export("notes", {"geo_backup": cell.geo_backup.reason})
 
@@ -216,7 +253,17 @@ class Cell:
             )
             return bouncer.facts
 
-        return deploy_servers(settings, blueprint, network, build, build_pooler)
+        def build_departed(departed: DepartedSilo, args: ServerArgs) -> None:
+            DepartedSiloTenant(
+                departed.spec.component_name,
+                DepartedSiloTenantArgs(
+                    args, departed.spec.key_name, cell, departed.phase == "kept"
+                ),
+            )
+
+        deployed = deploy_servers(settings, blueprint, network, build, build_pooler)
+        keep_departed_keys(settings, blueprint, network, build_departed)
+        return deployed
 
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """Entra Workload ID: a user-assigned identity federated with the pod's ServiceAccount."""

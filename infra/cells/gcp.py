@@ -3,19 +3,27 @@ per silo tenant and per shard."""
 
 from __future__ import annotations
 
+import pulumi
+
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.gcp.cloudsql import CellFacts
+from components.gcp.export_bucket import ExportBucket, ExportBucketArgs
 from components.gcp.log_bucket import CellLogBucket, CellLogBucketArgs
 from components.gcp.network import PrivateNetwork, PrivateNetworkArgs
 from components.gcp.service_agent import ServiceAgent, ServiceAgentArgs
 from components.gcp.shard import Shard, ShardArgs
-from components.gcp.silo import SiloTenant, SiloTenantArgs
+from components.gcp.silo import (
+    DepartedSiloTenant,
+    DepartedSiloTenantArgs,
+    SiloTenant,
+    SiloTenantArgs,
+)
 from components.gcp.workload_identity import WorkloadIdentity as GkeIdentity
 from components.gcp.workload_identity import WorkloadIdentityArgs as GkeIdentityArgs
 from components.k8s.workload import APP_NAME
-from components.model.blueprint import NAME_PREFIX, Blueprint, ServerSpec
+from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
-from components.model.naming import CELL_LOGS, physical_name
+from components.model.naming import CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.pgbouncer import PGBOUNCER_PORT, service_host
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
@@ -23,8 +31,14 @@ from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec, namespace_name
 from components.postgres.sqlplan import APP_LOGIN_ROLE, tenant_role
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity
-from infra.servers import DeployedServers, InClusterPooler, deploy_servers, server_audit
+from infra.cells import WorkloadIdentity, export_bucket_output
+from infra.servers import (
+    DeployedServers,
+    InClusterPooler,
+    deploy_servers,
+    keep_departed_keys,
+    server_audit,
+)
 
 
 def _network(settings: StackSettings) -> NetworkArgs:
@@ -126,6 +140,41 @@ def in_cluster_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) ->
     )
 
 
+def _export_bucket(settings: StackSettings, blueprint: Blueprint) -> ExportBucket:
+    """The cell's bucket for tenant export archives, in the cell's region."""
+    cell = settings.cell
+    env = cell.environment
+    labels = resource_tags(
+        "gcp",
+        tenant=SHARED_TENANT,
+        tier="cell",
+        isolation="network",  # the tag rule's value for cell-wide infrastructure
+        residency=blueprint.residency,
+        compliance=(),
+        environment=env,
+    )
+    bucket = ExportBucket(
+        "cell-exports",
+        ExportBucketArgs(
+            bucket_name=physical_name(
+                "gcp.bucket",
+                NAME_PREFIX,
+                env,
+                CELL_EXPORTS,
+                unique_seed=f"{pulumi.get_project()}/{cell.stack}",
+            ),
+            key_name=physical_name("gcp.kms", NAME_PREFIX, env, CELL_EXPORTS),
+            project=settings.gcp_project,
+            region=cell.region,
+            labels=labels,
+            locked=cell.is_production,
+            protect=cell.is_production,
+        ),
+    )
+    export_bucket_output("gcs", bucket.bucket_name, cell.region, bucket.retention_days)
+    return bucket
+
+
 class Cell:
     """A GCP cell (see ``infra.cells.CloudCell``)."""
 
@@ -136,6 +185,7 @@ class Cell:
         cell = cell_facts(self.settings, self.blueprint)
         network = _network(self.settings)
         _log_bucket(self.settings, self.blueprint)
+        _export_bucket(self.settings, self.blueprint)
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:
             if spec.is_silo:
@@ -153,7 +203,17 @@ class Cell:
                 service_host(pooler.service_name, pooler.namespace), PGBOUNCER_PORT
             )
 
-        return deploy_servers(self.settings, self.blueprint, network, build, build_pooler, deployed)
+        def build_departed(departed: DepartedSilo, args: ServerArgs) -> None:
+            DepartedSiloTenant(
+                departed.spec.component_name,
+                DepartedSiloTenantArgs(
+                    args, departed.spec.key_name, cell, departed.phase == "kept"
+                ),
+            )
+
+        deploy_servers(self.settings, self.blueprint, network, build, build_pooler, deployed)
+        keep_departed_keys(self.settings, self.blueprint, network, build_departed)
+        return deployed
 
     def workload_identity(self, spec: WorkloadSpec, server: TierServer) -> WorkloadIdentity:
         """GKE Workload Identity: a Google service account the pod's ServiceAccount acts as."""

@@ -8,6 +8,7 @@ from . import (
     backups,
     deletion,
     encryption,
+    exports,
     keys,
     kubernetes,
     network,
@@ -31,6 +32,7 @@ FAMILIES = (
     tagging,
     stack,
     audit,
+    exports,
 )
 RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -80,6 +80,7 @@ def _fence(
         t.RDS_CLUSTER_SNAPSHOT_COPY,
         t.RDS_SNAPSHOT_COPY,
         t.RDS_BACKUP_REPLICATION,
+        t.S3_BUCKET,
     ],
     **_META,
 )
@@ -94,10 +95,10 @@ def aws_residency(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> lis
 
 @rule(
     id="azure-all-resource-configure-residency-region",
-    description="Flexible Servers (and their geo-redundant backup pair), Key Vaults and identities are in a region of the tenant's residency zone.",
-    remediation="Set location to a region of the zone; turn geoRedundantBackup off when the region's pair lies outside the zone (components/model/regions.py decides this).",
+    description="Flexible Servers (and their geo-redundant backup pair), Key Vaults, identities and storage accounts (and their geo-replica) are in a region of the tenant's residency zone.",
+    remediation="Set location to a region of the zone; turn geoRedundantBackup off when the region's pair lies outside the zone (components/model/regions.py decides this); give storage accounts LRS or ZRS, never a geo-replicated SKU whose pair is outside the zone.",
     cloud="azure",
-    types=[t.AZ_SERVER, t.AZ_VAULT, t.AZ_IDENTITY],
+    types=[t.AZ_SERVER, t.AZ_VAULT, t.AZ_IDENTITY, t.AZ_STORAGE_ACCOUNT],
     **_META,
 )
 def azure_residency(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
@@ -106,15 +107,18 @@ def azure_residency(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> l
     if get(props, "backup", "geoRedundantBackup") == "Enabled":
         pair = (ctx.config.get("azurePairedRegions") or {}).get(location)
         places.append(("geo-redundant backup region (paired region)", pair))
+    if "GRS" in str(get(props, "sku", "name")):  # GRS, RA-GRS, GZRS, RA-GZRS copy to the pair
+        pair = (ctx.config.get("azurePairedRegions") or {}).get(location)
+        places.append(("geo-replicated storage region (paired region)", pair))
     return _fence("azure", resource_type, props, ctx, places)
 
 
 @rule(
     id="gcp-all-resource-configure-residency-region",
-    description="Cloud SQL instances and their backups, Cloud KMS keys and Secret Manager replicas are in a region of the tenant's residency zone.",
-    remediation="Set region and settings.backupConfiguration.location to a region of the zone (not a multi-region), create key rings there, and use user-managed secret replication with replicas only in the zone.",
+    description="Cloud SQL instances and their backups, Cloud KMS keys, Secret Manager replicas and Cloud Storage buckets are in a region of the tenant's residency zone.",
+    remediation="Set region and settings.backupConfiguration.location to a region of the zone (not a multi-region), create key rings and buckets there (a single region, never a multi- or dual-region), and use user-managed secret replication with replicas only in the zone.",
     cloud="gcp",
-    types=[t.SQL_INSTANCE, t.KMS_CRYPTO_KEY, t.GSM_SECRET],
+    types=[t.SQL_INSTANCE, t.KMS_CRYPTO_KEY, t.GSM_SECRET, t.GCS_BUCKET],
     **_META,
 )
 def gcp_residency(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> list[str]:
@@ -124,6 +128,12 @@ def gcp_residency(resource_type: str, props: Mapping[str, Any], ctx: Ctx) -> lis
         backups = get(props, "settings", "backupConfiguration")
         if get(backups, "enabled") is not False:
             places.append(("backup location", get(backups, "location")))
+    elif resource_type == t.GCS_BUCKET:
+        location = props.get("location")
+        # GCS accepts any case ("EUROPE-WEST3"); a multi-region ("EU") is never a region.
+        places.append(
+            ("bucket location", location.lower() if isinstance(location, str) else location)
+        )
     elif resource_type == t.KMS_CRYPTO_KEY:
         places.append(
             ("key ring location", location_segment(props.get("keyRing")) or props.get("keyRing"))

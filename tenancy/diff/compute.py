@@ -32,6 +32,8 @@ _MISSING = object()
 RETIER_WITHOUT_MOVE = "re-tier-without-move"
 OLD_HOME_DELETE = "old-home-delete"
 MOVE_TARGET_DELETE = "move-target-delete"
+# An erased silo tenant's key leaves the plan: crypto-shredding starts (issue 12).
+KEY_DESTRUCTION = "key-destruction"
 STATEFUL_DELETE = "stateful-delete"
 REPLACEMENT = "replacement"
 PROTECT_LOST = "protect-lost"
@@ -41,6 +43,7 @@ FLAG_KINDS = (
     RETIER_WITHOUT_MOVE,
     OLD_HOME_DELETE,
     MOVE_TARGET_DELETE,
+    KEY_DESTRUCTION,
     STATEFUL_DELETE,
     REPLACEMENT,
     MAJOR_DOWNGRADE,
@@ -522,6 +525,20 @@ def _major_version_notice(
     )
 
 
+def _key_destruction(resource: dict[str, Any], owner: Owner, outputs: dict[str, Any]) -> str | None:
+    """The message for an erased silo tenant's key that the head plan lets go, else None."""
+    if STATEFUL_TYPES.get(resource["type"]) != "encryption key" or owner.kind != "tenant":
+        return None
+    row = (outputs.get("departed_keys") or {}).get(owner.name)
+    if not isinstance(row, dict) or row.get("phase") != "destroy":
+        return None
+    return (
+        f"destroys tenant {owner.name}'s own key (crypto-shredding, erased on "
+        f"{row.get('erased_on')}): {row.get('mechanism')}; from {row.get('unreadable_on')} the "
+        "key and every backup and snapshot under it are unreadable for good"
+    )
+
+
 def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     """Compare two validated plans (see planfile.validate_plan)."""
     base_rows = {row["id"]: row for row in base["tenants"]}
@@ -573,7 +590,10 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
         if new is None and old is not None:
             owner = base_owner.owner(old)
             result.changes.append(ResourceChange("delete", urn, old["type"], old["name"], owner))
-            if old["type"] in STATEFUL_TYPES:
+            shredding = _key_destruction(old, owner, head.get("outputs") or {})
+            if shredding is not None:
+                flag(KEY_DESTRUCTION, old, owner, shredding)
+            elif old["type"] in STATEFUL_TYPES:
                 what = STATEFUL_TYPES[old["type"]]
                 guard = (
                     " (protected: the delete fails until it is unprotected)"

@@ -165,6 +165,7 @@ STATEFUL_TYPES: Final[dict[str, str]] = {
     "aws:kms/key:Key": "encryption key",
     "aws:secretsmanager/secret:Secret": "secret",
     "aws:backup/vault:Vault": "backup vault",
+    "aws:s3/bucket:Bucket": "storage bucket",
     "azure-native:dbforpostgresql:Server": "database server",
     "azure-native:dbforpostgresql:Database": "database",
     "azure-native:keyvault:Vault": "key vault",
@@ -172,6 +173,7 @@ STATEFUL_TYPES: Final[dict[str, str]] = {
     "azure-native:keyvault:Secret": "secret",
     "azure-native:dataprotection:BackupVault": "backup vault",
     "azure-native:recoveryservices:Vault": "backup vault",
+    "azure-native:storage:StorageAccount": "storage account",
     "gcp:sql/databaseInstance:DatabaseInstance": "database server",
     "gcp:sql/database:Database": "database",
     "gcp:alloydb/cluster:Cluster": "database cluster",
@@ -179,6 +181,7 @@ STATEFUL_TYPES: Final[dict[str, str]] = {
     "gcp:kms/keyRing:KeyRing": "key ring",
     "gcp:secretmanager/secret:Secret": "secret",
     "gcp:backupdisasterrecovery/backupVault:BackupVault": "backup vault",
+    "gcp:storage/bucket:Bucket": "storage bucket",
     "kubernetes:core/v1:PersistentVolumeClaim": "persistent volume claim",
 }
 

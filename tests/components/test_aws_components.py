@@ -45,6 +45,15 @@ UNTAGGABLE = {
     # role they belong to do).
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
     "aws:backup/selection:Selection",
+    # The export bucket's settings (issue 12) take no tags: S3 keeps them beside the
+    # (tagged) bucket.
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
 }
 
 
@@ -107,8 +116,10 @@ def test_each_silo_cluster_uses_its_own_key_for_data_and_secret(any_plan: Plan) 
 def test_no_two_clusters_share_a_key(any_plan: Plan) -> None:
     keys = [c["inputs"]["kmsKeyId"] for c in any_plan.of_type(CLUSTER)]
     assert len(keys) == len(set(keys))
-    # One data key per cluster; the cell's log key (issue 13) encrypts only logs.
-    data_keys = [k for k in any_plan.of_type(KEY) if not k["name"].startswith("cell-log-key-")]
+    # One data key per cluster; the cell's log key (issue 13) encrypts only logs, its
+    # export key (issue 12) only export archives.
+    cell_keys = ("cell-log-key-", "cell-exports-key-")
+    data_keys = [k for k in any_plan.of_type(KEY) if not k["name"].startswith(cell_keys)]
     assert len(data_keys) == len(any_plan.of_type(CLUSTER))
 
 
@@ -495,6 +506,8 @@ def test_logical_names_derive_from_tenant_ids_and_shards(any_plan: Plan) -> None
                 "aws:ec2/subnet:Subnet",
             )
         ):
-            # The cell's log key and alerting are the cell's, not any tenant's or shard's.
-            prefixes = (*(owner + "-" for owner in owners), "cell-log-key-", "cell-alerts-")
+            # The cell's log key, alerting and export bucket are the cell's, not any
+            # tenant's or shard's.
+            cell = ("cell-log-key-", "cell-alerts-", "cell-exports-")
+            prefixes = (*(owner + "-" for owner in owners), *cell)
             assert resource["name"].startswith(prefixes), resource["name"]

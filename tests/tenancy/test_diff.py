@@ -273,17 +273,16 @@ def test_added_tenant_is_reported_with_its_placement(planned: Callable[..., Any]
     assert not diff.dangerous
 
 
-def test_removed_silo_tenant_flags_the_deletion_of_its_cluster_and_key(
+def test_offboarded_silo_tenant_flags_the_deletion_of_its_cluster_and_keeps_its_key(
     planned: Callable[..., Any],
 ) -> None:
     diff = diff_plans(planned(), planned(_set("globex", status="offboarded")))
     assert _kinds(diff) == {"globex": ("removed",)}
-    assert {c.action for c in diff.changes} == {"delete"}
+    # Its own key stays until erasure (issue 12): only its policy loses the tenant's role.
+    (kept,) = [c for c in diff.changes if c.action != "delete"]
+    assert (kept.action, kept.type, kept.keys) == ("update", "aws:kms/key:Key", ("policy",))
     flagged = {(f.kind, f.type) for f in diff.flags}
-    assert flagged == {
-        (STATEFUL_DELETE, "aws:rds/cluster:Cluster"),
-        (STATEFUL_DELETE, "aws:kms/key:Key"),
-    }
+    assert flagged == {(STATEFUL_DELETE, "aws:rds/cluster:Cluster")}
     assert all(f.tenants == ("globex",) for f in diff.flags)
 
 
