@@ -1,6 +1,6 @@
 """Every server of every example stack records what its tier asks for (offline plans).
 
-A server holding a HIPAA or PCI tenant records writes too (``ddl,role,write``), others
+A server of a tier with a HIPAA or PCI tenant (catalog-wide) records writes too (``ddl,role,write``), others
 ``ddl,role``; a tier's ``database.audit`` section overrides both.
 """
 
@@ -26,10 +26,23 @@ CASES = [(cloud, stack) for cloud, stacks in STACKS.items() for stack in stacks]
 LOGGED_EVENTS = ("log_disconnections", "log_lock_waits", "log_connections")
 
 
-def _expected_classes(plan: Plan, owner: dict[str, Any]) -> str:
+def _regulated_tiers() -> set[str]:
+    """Tiers with a HIPAA or PCI tenant anywhere in the catalog (as for keys and backups)."""
+    return {
+        t["tier"]
+        for t in catalog_data()["tenants"]
+        if {"hipaa", "pci"} & set(t.get("compliance", ()))
+    }
+
+
+def _server_tier(plan: Plan, owner: dict[str, Any]) -> str:
     name = owner["name"].split("-", 1)[1]
-    tenants = [t for t in plan.tenants.values() if name in (t["id"], t["shard"])]
-    regulated = any({"hipaa", "pci"} & set(t["compliance"]) for t in tenants)
+    (tier,) = {t["tier"] for t in plan.tenants.values() if name in (t["id"], t["shard"])}
+    return tier
+
+
+def _expected_classes(plan: Plan, owner: dict[str, Any]) -> str:
+    regulated = _server_tier(plan, owner) in _regulated_tiers()
     return "ddl,role,write" if regulated else "ddl,role"
 
 
