@@ -11,6 +11,7 @@ from . import (
     exports,
     keys,
     kubernetes,
+    logs,
     network,
     pooling,
     residency,
@@ -33,6 +34,7 @@ FAMILIES = (
     stack,
     audit,
     exports,
+    logs,
 )
 RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
