@@ -57,6 +57,7 @@ _ARCHIVE_META: dict[str, Any] = {
 }
 
 Results = list[tuple[str, list[str]]]
+_CELL = "cell"  # the tier tag of cell-wide resources: they serve every tier of the cell
 
 
 # ---- shared readers -----------------------------------------------------------------------
@@ -136,7 +137,8 @@ def _retained(what: str, days: Any, needed: int | None, tier: str | None) -> lis
     if is_unknown(days):
         return [cannot_verify(f"the {what}'s retention", days)]
     if int(days) < needed:
-        return [f"the {what} keeps logs {days} days; the cell's tiers need {needed}"]
+        who = "the cell's longest-kept tier" if tier == _CELL else f"tier {tier}"
+        return [f"the {what} keeps logs {days} days; {who} needs {needed}"]
     return []
 
 
@@ -270,7 +272,7 @@ def azure_log_destinations(resources: Sequence[Res], ctx: Ctx) -> Results:
         if r.type == t.AZ_WORKSPACE:
             found = _fence("Log Analytics workspace", r.props.get("location"), zone, "azure", ctx)
             needed = _cell_days(servers, ctx)
-            found += _retained("workspace", r.props.get("retentionInDays"), needed, "cell")
+            found += _retained("workspace", r.props.get("retentionInDays"), needed, _CELL)
         elif r.type == t.AZ_STORAGE:
             found = _fence("log archive account", r.props.get("location"), zone, "azure", ctx)
             encryption = r.props.get("encryption")
@@ -387,7 +389,7 @@ def gcp_log_destinations(resources: Sequence[Res], ctx: Ctx) -> Results:
             elif location_segment(key) not in (None, location):
                 found.append(f"the bucket's key is in {location_segment(key)}, not {location}")
             needed = _cell_days(servers, ctx)
-            found += _retained("log bucket", r.props.get("retentionDays"), needed, "cell")
+            found += _retained("log bucket", r.props.get("retentionDays"), needed, _CELL)
         elif r.type == t.GCP_LOG_SINK:
             location, _bucket = _bucket_of(r)
             if location is None:
@@ -442,7 +444,8 @@ def gcp_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
         production = is_production(tags, ctx)
         options = []
         for bucket in routed:
-            found = _retained("log bucket", bucket.props.get("retentionDays"), needed, "tier")
+            days = bucket.props.get("retentionDays")
+            found = _retained("log bucket", days, needed, tags.get("tier"))
             if production and bucket.props.get("locked") is not True:
                 found.append("the log bucket's retention is not locked; production needs it locked")
             options.append(found)
