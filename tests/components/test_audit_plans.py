@@ -275,7 +275,7 @@ def test_every_aurora_cluster_has_its_alarms_notifying_the_cells_topic(stack: st
 
 
 def _role(plan: Plan) -> str:
-    (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r["name"].startswith("cell-")]
+    (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r["name"].startswith("cell-alerts")]
     return str(role["inputs"]["name"])
 
 
