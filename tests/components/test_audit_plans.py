@@ -94,6 +94,7 @@ def test_every_server_loads_pgaudit_with_its_tiers_classes(cloud: str, stack: st
         elif cloud == "azure":
             assert "pgaudit" in settings["shared_preload_libraries"].split(",")
             assert settings["azure.extensions"] == "pgaudit"
+            assert "%u@%d" in settings["log_line_prefix"]  # a tenant's role on every line
             assert settings["log_checkpoints"] == "on"
         else:
             assert settings["cloudsql.enable_pgaudit"] == "on"
