@@ -32,6 +32,9 @@ OPTIONAL_KEYS = (
     "tenancy:app",
     "tenancy:repositoryUrl",  # the repository's web address, for links in SARIF
     "tenancy:alerts",
+    # Azure creates an immutability policy only Unlocked: a new production cell's first
+    # deployment sets this, and the next one (without it) locks the archive.
+    "tenancy:logArchiveFirstDeploy",
 )
 REPOSITORY_URL_HINT = (
     "set it to the repository's web address, e.g. https://github.com/acme/platform"
@@ -63,6 +66,8 @@ class StackSettings:
     given: frozenset[str] = frozenset()
     # Where alarms notify (tenancy:alerts); at least one in production.
     alerts: tuple[AlertChannel, ...] = ()
+    # The first deployment of a cell's Azure log archive: its policy starts Unlocked.
+    log_archive_first_deploy: bool = False
 
     @property
     def deletion_protection(self) -> bool:
@@ -134,6 +139,16 @@ def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> 
                 "tenancy:allowDestroy",
                 "deletion protection cannot be switched off in production",
                 "remove tenancy:allowDestroy from this prod stack",
+            )
+        )
+    first = config.get("tenancy:logArchiveFirstDeploy", False)
+    if not (isinstance(first, bool) or first in ("true", "false")):
+        issues.append(
+            _issue(
+                file,
+                "tenancy:logArchiveFirstDeploy",
+                f"expected true or false, got {first!r}",
+                "set true for a new cell's first deployment only, then remove it",
             )
         )
     if "tenancy:repositoryUrl" in config:
@@ -269,6 +284,7 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         allow_destroy=config.get("tenancy:allowDestroy") in (True, "true"),
         given=_given_settings(config),
         alerts=alerts,
+        log_archive_first_deploy=config.get("tenancy:logArchiveFirstDeploy") in (True, "true"),
     )
 
 

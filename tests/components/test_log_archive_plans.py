@@ -6,13 +6,18 @@ global ``_Default`` bucket."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from components.model.errors import InputError
+from infra import program
+from policies.offline import evaluate
 from tenancy.plan import plan_stack
-from tests.support.planview import Plan, catalog_data, planned, write_catalog
+from tests.support.planview import ROOT, Plan, catalog_data, planned, write_catalog
 
 AWS = ("dev-aws-eu-central-1", "prod-aws-eu-central-1")
 AZURE = ("dev-azure-westeurope", "prod-azure-westeurope")
@@ -202,3 +207,42 @@ def test_an_unregulated_gcp_cell_does_not_lock_its_log_bucket(tmp_path: Path) ->
     plan = Plan(plan_stack("prod-gcp-us-central1", catalog=_unregulated_catalog(tmp_path)))
     (bucket,) = plan.of_type("gcp:logging/projectBucketConfig:ProjectBucketConfig")
     assert bucket["inputs"]["locked"] is False and bucket["inputs"]["retentionDays"] == 90
+
+
+def _prod_azure_with(tmp_path: Path, value: Any) -> Path:
+    stacks = tmp_path / "stacks"
+    shutil.copytree(ROOT / "stacks", stacks)
+    path = stacks / "Pulumi.prod-azure-westeurope.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["config"]["tenancy:logArchiveFirstDeploy"] = value
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return stacks
+
+
+def test_a_new_prod_cell_creates_its_azure_archive_unlocked_and_the_pack_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Azure creates an immutability policy only Disabled or Unlocked: the first deployment
+    of a production cell asks for Unlocked, which the pack reports until the next one."""
+    monkeypatch.setattr(program, "STACKS_DIR", _prod_azure_with(tmp_path, True))
+    plan = plan_stack("prod-azure-westeurope")
+    (account,) = Plan(plan).of_type(ACCOUNT)
+    policy = account["inputs"]["immutableStorageWithVersioning"]["immutabilityPolicy"]
+    assert policy["state"] == "Unlocked"
+    found = {
+        message
+        for result in evaluate(plan, waivers=[]).results
+        if result.rule.id == "azure-storage-archive-enable-immutability"
+        for message in result.messages
+    }
+    assert found == {"the immutability policy is Unlocked; production needs Locked"}
+
+
+def test_the_first_deploy_switch_takes_only_a_boolean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(program, "STACKS_DIR", _prod_azure_with(tmp_path, "yes"))
+    with pytest.raises(InputError) as error:
+        plan_stack("prod-azure-westeurope")
+    rendered = str(error.value)
+    assert "config.tenancy:logArchiveFirstDeploy" in rendered and "'yes'" in rendered
