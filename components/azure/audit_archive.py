@@ -102,6 +102,9 @@ class AuditArchive(pulumi.ComponentResource):
             allow_shared_key_access=False,
             allow_cross_tenant_replication=False,
             default_to_o_auth_authentication=True,
+            # No public endpoint; Azure Monitor's diagnostic delivery comes in as a trusted
+            # service (not exercised here: no cloud account).
+            public_network_access="Disabled",
             network_rule_set={"default_action": "Deny", "bypass": "AzureServices"},
             tags=dict(args.tags),
             # The key's grant to the identity first, or the account cannot use the key.

@@ -161,6 +161,9 @@ def _depends_on(resource: Res, others: Iterable[Res]) -> list[Res]:
 def aws_log_destinations(resources: Sequence[Res], ctx: Ctx) -> Results:
     servers = _primaries(resources, t.RDS_CLUSTER)
     sse = [r for r in resources if r.type == t.S3_SSE]
+    # The archive is the bucket a Firehose stream writes to (other buckets have rules of their own).
+    buckets = [r for r in resources if r.type == t.S3_BUCKET]
+    archives = {b.urn for r in resources if r.type == t.FIREHOSE for b in _depends_on(r, buckets)}
     results: Results = []
     for r in resources:
         zone = _zone_of(r, servers)
@@ -172,7 +175,7 @@ def aws_log_destinations(resources: Sequence[Res], ctx: Ctx) -> Results:
             days = r.props.get("retentionInDays")
             if days not in (None, 0):  # absent or 0: never expires, which keeps it long enough
                 found += _retained("log group", days, _required_days(tier, ctx), tier)
-        elif r.type == t.S3_BUCKET:
+        elif r.type == t.S3_BUCKET and r.urn in archives:
             found = _fence("log archive bucket", r.props.get("region"), zone, "aws", ctx)
             rules = [x for s in sse if r.urn in s.dependencies for x in s.props.get("rules") or ()]
             keyed = [
@@ -221,9 +224,10 @@ def _lock_findings(lock: Res, needed: int, production: bool | None) -> list[str]
 )
 def aws_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
     filters = {r.props.get("logGroup") for r in resources if r.type == t.LOG_SUBSCRIPTION}
-    buckets = [r for r in resources if r.type == t.S3_BUCKET and r.props.get("objectLockEnabled")]
+    locked = [r for r in resources if r.type == t.S3_BUCKET and r.props.get("objectLockEnabled")]
+    streams = [r for r in resources if r.type == t.FIREHOSE and _depends_on(r, locked)]
+    buckets = [b for s in streams for b in _depends_on(s, locked)]
     locks = [r for r in resources if r.type == t.S3_OBJECT_LOCK and _depends_on(r, buckets)]
-    streams = [r for r in resources if r.type == t.FIREHOSE and _depends_on(r, buckets)]
     results: Results = []
     for server in _primaries(resources, t.RDS_CLUSTER):
         tags = _tags(server)
@@ -266,6 +270,11 @@ def azure_log_destinations(resources: Sequence[Res], ctx: Ctx) -> Results:
     # Log Analytics encrypts with Microsoft's keys unless linked to a dedicated cluster (a
     # 100 GB/day commitment); the customer-key copy of regulated logs is the archive account.
     servers = _primaries(resources, t.AZ_SERVER)
+    # The archive is the account a diagnostic setting writes to (others have rules of their own).
+    accounts = [r for r in resources if r.type == t.AZ_STORAGE]
+    archives = {
+        a.urn for r in resources if r.type == t.AZ_DIAGNOSTIC for a in _depends_on(r, accounts)
+    }
     results: Results = []
     for r in resources:
         zone = _zone_of(r, servers)
@@ -273,7 +282,7 @@ def azure_log_destinations(resources: Sequence[Res], ctx: Ctx) -> Results:
             found = _fence("Log Analytics workspace", r.props.get("location"), zone, "azure", ctx)
             needed = _cell_days(servers, ctx)
             found += _retained("workspace", r.props.get("retentionInDays"), needed, _CELL)
-        elif r.type == t.AZ_STORAGE:
+        elif r.type == t.AZ_STORAGE and r.urn in archives:
             found = _fence("log archive account", r.props.get("location"), zone, "azure", ctx)
             encryption = r.props.get("encryption")
             if get(encryption, "keySource") != "Microsoft.Keyvault" or not get(
