@@ -170,7 +170,11 @@ def test_a_workspace_kept_shorter_than_the_cells_longest_tier_fails() -> None:
 
 def test_an_unlocked_azure_archive_passes_in_dev() -> None:
     stack = "dev-azure-westeurope"
-    (account,) = [r for r in resources(stack) if r.type == "azure-native:storage:StorageAccount"]
+    (account,) = [
+        r
+        for r in resources(stack)
+        if r.type == "azure-native:storage:StorageAccount" and ":AuditArchive$" in r.urn
+    ]
     assert (
         account.props["immutableStorageWithVersioning"]["immutabilityPolicy"]["state"] == "Unlocked"
     )
