@@ -229,8 +229,13 @@ def test_prometheus_rule_per_autoscaled_workload_when_the_stack_has_the_operator
     stack: str,
 ) -> None:
     plan = planned(stack)
-    # An HPA of its own, or the one KEDA makes for a ScaledObject (same name, app).
-    hpas = plan.of_type(HPA) + plan.of_type(SCALED_OBJECT)
+    # A tier's (or silo tenant's) workload autoscaler: an HPA of its own, or the one KEDA
+    # makes for a ScaledObject (same name). The in-cluster PgBouncer's HPA is not a tier's.
+    hpas = [
+        h
+        for h in plan.of_type(HPA) + plan.of_type(SCALED_OBJECT)
+        if "tenancy:k8s:TenantWorkload::" in h["parent"]
+    ]
     rules = plan.of_type(PROMETHEUS_RULE)
     assert hpas and len(rules) == len(hpas)
     names = {h["inputs"]["metadata"]["namespace"]: h["inputs"]["metadata"]["name"] for h in hpas}
