@@ -29,6 +29,8 @@ BACKUP_VAULT = "aws:backup/vault:Vault"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+CW_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 # Azure (azure-native)
 AZ_SERVER = "azure-native:dbforpostgresql:Server"
@@ -44,6 +46,8 @@ AZ_SECRET = "azure-native:keyvault:Secret"
 AZ_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 AZ_LOCK = "azure-native:authorization:ManagementLockAtResourceLevel"
 AZ_LOCK_BY_SCOPE = "azure-native:authorization:ManagementLockByScope"
+AZ_METRIC_ALERT = "azure-native:monitor:MetricAlert"
+AZ_ACTION_GROUP = "azure-native:monitor:ActionGroup"
 
 # GCP
 SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -51,6 +55,8 @@ GCS_BUCKET = "gcp:storage/bucket:Bucket"
 KMS_KEY_RING = "gcp:kms/keyRing:KeyRing"
 KMS_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GSM_SECRET = "gcp:secretmanager/secret:Secret"
+GCP_ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+GCP_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 
 # Kubernetes
 K8S_NAMESPACE = "kubernetes:core/v1:Namespace"

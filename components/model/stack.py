@@ -23,6 +23,8 @@ from .errors import InputError, Issue
 # The provider key that carries each cloud's region: the program never relies on
 # a provider's own default region (region fencing starts here).
 REGION_KEY = {name: cloud.region_key for name, cloud in CLOUD_TRAITS.items()}
+# The cell's cluster runs the Prometheus operator: emit PrometheusRules (default: no).
+PROMETHEUS_OPERATOR_KEY = "tenancy:prometheusOperator"
 REQUIRED_KEYS = ("tenancy:environment", "tenancy:cloud", "tenancy:residency")
 OPTIONAL_KEYS = (
     "tenancy:catalog",
@@ -32,6 +34,7 @@ OPTIONAL_KEYS = (
     "tenancy:app",
     "tenancy:repositoryUrl",  # the repository's web address, for links in SARIF
     "tenancy:alerts",
+    PROMETHEUS_OPERATOR_KEY,
 )
 REPOSITORY_URL_HINT = (
     "set it to the repository's web address, e.g. https://github.com/acme/platform"
@@ -63,6 +66,8 @@ class StackSettings:
     given: frozenset[str] = frozenset()
     # Where alarms notify (tenancy:alerts); at least one in production.
     alerts: tuple[AlertChannel, ...] = ()
+    # The cell's cluster has the Prometheus operator (tenancy:prometheusOperator).
+    prometheus_operator: bool = False
 
     @property
     def deletion_protection(self) -> bool:
@@ -257,6 +262,8 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         issues += error.issues
     alerts, alert_issues = parse_alerts(config.get("tenancy:alerts"), file, cell.is_production)
     issues += alert_issues
+    prometheus_operator, flag_issues = _flag(config, PROMETHEUS_OPERATOR_KEY, file)
+    issues += flag_issues
     if issues:
         raise InputError(issues)
     return StackSettings(
@@ -269,7 +276,20 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         allow_destroy=config.get("tenancy:allowDestroy") in (True, "true"),
         given=_given_settings(config),
         alerts=alerts,
+        prometheus_operator=prometheus_operator,
     )
+
+
+def _flag(config: dict[str, Any], key: str, file: str) -> tuple[bool, list[Issue]]:
+    """A yes/no setting: YAML true/false, or "true"/"false" as pulumi.Config gives it."""
+    value = config.get(key)
+    if value is None or value in (False, "false"):
+        return False, []
+    if value in (True, "true"):
+        return True, []
+    return False, [
+        _issue(file, key, f"expected true or false, got {value!r}", f"write {key}: true")
+    ]
 
 
 def _given_settings(config: dict[str, Any]) -> frozenset[str]:

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
+from components.azure.alarms import CellAlerting, CellAlertingArgs
 from components.azure.export_bucket import ExportBucket, ExportBucketArgs
 from components.azure.flexible_server import CellFacts, sku_for
 from components.azure.key import VaultRef
@@ -31,7 +32,7 @@ from components.azure.workload_identity import (
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
-from components.model.naming import CELL_EXPORTS, CELL_LOGS, physical_name
+from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
@@ -162,7 +163,26 @@ def cell_facts(
         geo_backup=geo,
         geo_vault=geo_vault,
         log_workspace_id=_log_workspace(settings, blueprint, group, tags).workspace_id,
+        alert_action_group_id=_alerting(settings, group, tags),
     )
+
+
+def _alerting(settings: StackSettings, group: Any, tags: dict[str, str]) -> Any:
+    """The cell's action group (its id), or None when the stack names no channel."""
+    if not settings.alerts:
+        return None
+    env = settings.cell.environment
+    alerting = CellAlerting(
+        "cell-alerts",
+        CellAlertingArgs(
+            group_name=physical_name("azure.resource", NAME_PREFIX, env, CELL_ALERTS),
+            short_name=f"{NAME_PREFIX}-{env}-{CELL_ALERTS}"[:12],
+            resource_group_name=group,
+            channels=settings.alerts,
+            tags=tags,
+        ),
+    )
+    return alerting.action_group_id
 
 
 def _log_workspace(
