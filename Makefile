@@ -42,6 +42,7 @@ unit: venv
 ## export + erase of a 1M-row pool tenant next to busy neighbours.
 bench: venv postgres
 	$(PY) benchmarks/bench_plan.py
+	$(PY) benchmarks/bench_plan.py --stacks
 	$(PY) benchmarks/bench_policies.py
 	$(PY) benchmarks/bench_cost.py
 	$(PY) benchmarks/rls_bench.py

@@ -8,6 +8,10 @@ its peak RSS is its own. The target: tenancy <= 1.2x the bare loop per resource.
 
     python benchmarks/bench_plan.py [--sizes 100 1000] [--runs 3]
     python benchmarks/bench_plan.py --profile 1000     # cProfile of one tenancy plan
+    python benchmarks/bench_plan.py --stacks           # the six example stacks, per resource
+
+Times are wall seconds and process CPU seconds (best of the runs); on a machine shared
+with other jobs the CPU figure is the steadier one.
 """
 
 from __future__ import annotations
@@ -105,17 +109,30 @@ def _best_of(runs: int, work: Any) -> tuple[float, Any]:
     return best, result
 
 
+def _best_cpu_of(runs: int, work: Any) -> tuple[float, float, Any]:
+    """Best wall and best CPU seconds of ``runs`` calls, and the last result."""
+    wall = cpu = float("inf")
+    result = None
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = work()
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return wall, cpu, result
+
+
 def case_tenancy(n_tenants: int, runs: int) -> dict[str, Any]:
     from tenancy.plan import plan_stack
 
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "tenants.yaml"
         catalog.write_text(yaml.safe_dump(generate_catalog(n_tenants)), encoding="utf-8")
-        seconds, plan = _best_of(runs, lambda: plan_stack(STACK, catalog=str(catalog)))
+        seconds, cpu, plan = _best_cpu_of(runs, lambda: plan_stack(STACK, catalog=str(catalog)))
     custom = sum(1 for r in plan["resources"] if r["custom"])
     return {
         "case": f"tenancy {n_tenants} tenants",
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "resources": custom,
         "registrations": len(plan["resources"]),
         "peak_rss_mib": _peak_rss_mib(),
@@ -127,7 +144,7 @@ def case_bare(n_resources: int, runs: int) -> dict[str, Any]:
     from tenancy.engine import capture
 
     config = {"aws:region": "eu-central-1"}
-    seconds, captured = _best_of(
+    seconds, cpu, captured = _best_cpu_of(
         runs,
         lambda: capture(
             bare_loop_program(n_resources), project="bench", stack="bare", config=config
@@ -137,6 +154,7 @@ def case_bare(n_resources: int, runs: int) -> dict[str, Any]:
     return {
         "case": f"bare loop {n_resources} resources",
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "resources": custom,
         "registrations": len(captured.resources),
         "peak_rss_mib": _peak_rss_mib(),
@@ -158,11 +176,51 @@ def _in_subprocess(kind: str, size: int, runs: int) -> dict[str, Any]:
 
 def _row(result: dict[str, Any]) -> str:
     per = result["seconds"] * 1000 / result["resources"]
+    per_cpu = result["cpu_seconds"] * 1000 / result["resources"]
     return (
         f"  {result['case']:<32} {result['seconds']:>7.2f} s  {result['resources']:>6} resources "
-        f"({result['registrations']} registrations)  {per:>6.3f} ms/resource  "
-        f"peak RSS {result['peak_rss_mib']:>5.0f} MiB"
+        f"({result['registrations']} registrations)  {per:>6.3f} ms/resource "
+        f"(CPU {per_cpu:.3f})  peak RSS {result['peak_rss_mib']:>5.0f} MiB"
     )
+
+
+STACKS = (
+    "dev-aws-eu-central-1",
+    "prod-aws-eu-central-1",
+    "dev-azure-westeurope",
+    "prod-azure-westeurope",
+    "dev-gcp-us-central1",
+    "prod-gcp-us-central1",
+)
+
+
+def case_stacks(runs: int) -> list[dict[str, Any]]:
+    """The six example stacks in one process, as ``tenancy plan --all`` plans them."""
+    from tenancy.plan import plan_stack
+
+    for stack in STACKS:  # warm: every cloud's SDK imported, as in plan --all
+        plan_stack(stack)
+    rows = []
+    for stack in STACKS:
+        seconds, cpu, plan = _best_cpu_of(runs, lambda stack=stack: plan_stack(stack))
+        rows.append(
+            {
+                "case": stack,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "resources": sum(1 for r in plan["resources"] if r["custom"]),
+                "registrations": len(plan["resources"]),
+                "peak_rss_mib": _peak_rss_mib(),
+            }
+        )
+    return rows
+
+
+def stacks(runs: int) -> int:
+    print(f"example stacks: best of {runs} runs each, one process (like tenancy plan --all)")
+    for row in case_stacks(runs):
+        print(_row(row))
+    return 0
 
 
 def main(sizes: list[int], runs: int) -> int:
@@ -210,6 +268,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--case", nargs=2, metavar=("KIND", "SIZE"))
     parser.add_argument("--profile", type=int, metavar="TENANTS")
+    parser.add_argument("--stacks", action="store_true", help="time the six example stacks")
     args = parser.parse_args()
     if args.case:
         kind, size = args.case[0], int(args.case[1])
@@ -217,5 +276,7 @@ if __name__ == "__main__":
         print(json.dumps(run(size, args.runs)))
     elif args.profile:
         profile(args.profile)
+    elif args.stacks:
+        sys.exit(stacks(args.runs))
     else:
         sys.exit(main(args.sizes, args.runs))

@@ -14,22 +14,28 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.k8s.alerts import hpa_at_max_rule
 from components.k8s.keda import Keda, KedaArgs
 from components.k8s.namespace import QuotaReserve, TenantNamespace, TenantNamespaceArgs
 from components.k8s.network_policy import NamespaceNetworkPolicies, NamespaceNetworkPoliciesArgs
 from components.k8s.pgbouncer import PgBouncer, PgBouncerArgs, quota_reserve
-from components.k8s.workload import TenantWorkload, TenantWorkloadArgs, selector
+from components.k8s.workload import APP_NAME, TenantWorkload, TenantWorkloadArgs, selector
 from components.model.appconfig import AppSettings, pull_policy
 from components.model.blueprint import Blueprint
 from components.model.identity_egress import identity_egress
 from components.model.pooling import pooler_port
-from components.model.stack import StackSettings
+from components.model.stack import PROMETHEUS_OPERATOR_KEY, StackSettings
 from components.model.workloads import WorkloadSpec, cell_workloads, needs_keda
 from components.tier_server import TierServer
 from infra.cells import CloudCell, WorkloadIdentity
 from infra.servers import InClusterPooler
 
 DATABASE_PORT = 5432  # PostgreSQL on every cloud
+HPA_ALERTS_ON = "PrometheusRule per autoscaled workload: HPA at its max replicas for 15 min"
+HPA_ALERTS_OFF = (
+    f"left out: {PROMETHEUS_OPERATOR_KEY} is not true, so no PrometheusRule "
+    "(no alert when a tier's HPA sits at its max replicas)"
+)
 
 
 def deploy(
@@ -101,7 +107,7 @@ def deploy(
             if spec.is_silo
             else WorkloadIdentity({})
         )
-        TenantWorkload(
+        workload = TenantWorkload(
             f"{spec.owner}-workload",
             TenantWorkloadArgs(
                 namespace=spec.namespace,
@@ -120,8 +126,19 @@ def deploy(
             ),
             in_namespace,
         )
+        if settings.prometheus_operator and not spec.suspended:
+            hpa_at_max_rule(
+                spec.owner,
+                spec.namespace,
+                APP_NAME,
+                spec.tier,
+                labels,
+                pulumi.ResourceOptions(provider=provider, depends_on=[workload]),
+            )
         for tenant_id in spec.tenant_ids:
             namespaces[tenant_id] = spec.namespace
+    # "The plan says why": whether the HPA-at-max alert exists, as a stack output.
+    pulumi.export("hpa_alerts", HPA_ALERTS_ON if settings.prometheus_operator else HPA_ALERTS_OFF)
     # A tenant in motion is served from its old home until the move is verified.
     namespaces |= {tenant: spec.namespace for spec in workloads for tenant in spec.leaving_ids}
     return namespaces

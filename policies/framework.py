@@ -66,6 +66,9 @@ KEY_MANAGEMENT = "key-management"
 EXPORT_CMK = "export-cmk"
 EXPORT_IMMUTABLE = "export-immutable"
 EXPORT_NO_PUBLIC = "export-no-public"
+# Monitoring: every server has its cloud's alarm set; in production they reach a channel.
+ALARMS = "server-alarms"
+ALERT_CHANNEL = "alert-channel"
 
 
 @dataclass(frozen=True)

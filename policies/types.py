@@ -33,6 +33,8 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LOG_SUBSCRIPTION = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 S3_SSE = S3_ENCRYPTION
+CW_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 # Azure (azure-native)
 AZ_SERVER = "azure-native:dbforpostgresql:Server"
@@ -51,6 +53,8 @@ AZ_LOCK_BY_SCOPE = "azure-native:authorization:ManagementLockByScope"
 AZ_WORKSPACE = "azure-native:operationalinsights:Workspace"
 AZ_STORAGE = AZ_STORAGE_ACCOUNT
 AZ_DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
+AZ_METRIC_ALERT = "azure-native:monitor:MetricAlert"
+AZ_ACTION_GROUP = "azure-native:monitor:ActionGroup"
 
 # GCP
 SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -61,6 +65,8 @@ GSM_SECRET = "gcp:secretmanager/secret:Secret"
 GCP_LOG_BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
 GCP_LOG_SINK = "gcp:logging/projectSink:ProjectSink"
 GCP_LOG_EXCLUSION = "gcp:logging/projectExclusion:ProjectExclusion"
+GCP_ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+GCP_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 
 # Kubernetes
 K8S_NAMESPACE = "kubernetes:core/v1:Namespace"

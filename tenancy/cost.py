@@ -193,6 +193,7 @@ def readme_tables() -> dict[str, str]:
     from components.model.cost import cost_of_plan
     from components.model.slo import slo_table_markdown
     from components.model.validation import parse_catalog
+    from tenancy.alarmdoc import alarm_table_markdown
     from tenancy.plan import plan_stack
     from tenancy.stackfiles import known_stacks
 
@@ -203,6 +204,7 @@ def readme_tables() -> dict[str, str]:
     return {
         "cost-table": cost_table_markdown(reports),
         "slo-table": slo_table_markdown(catalog.tiers),
+        "alarm-table": alarm_table_markdown(catalog.tiers),
     }
 
 

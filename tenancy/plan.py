@@ -98,6 +98,9 @@ def markdown_summary(plan: dict[str, Any]) -> str:
         "|---|---|",
     ]
     lines += [f"| `{kind}` | {count} |" for kind, count in sorted(counts.items())]
+    hpa_alerts = plan.get("outputs", {}).get("hpa_alerts")
+    if hpa_alerts:
+        lines += ["", "## Autoscaler alerts", "", str(hpa_alerts)]
     lines += ["", f"## Policy violations ({len(plan['violations'])})", ""]
     if not plan["violations"]:
         lines.append("None.")

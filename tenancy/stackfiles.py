@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,16 @@ def read_stack_file(
     return dict(data["config"]), lines
 
 
+def config_loc(path: str) -> Loc:
+    """``config.tenancy:alerts[1].target`` -> ``("config", "tenancy:alerts", 1, "target")``."""
+    loc: list[str | int] = ["config"]
+    for part in filter(None, path[len("config.") :].split(".")):
+        name, *indices = re.split(r"\[(\d+)\]", part)  # "alerts[1]" -> alerts, 1, ""
+        loc += [name] if name else []
+        loc += [int(index) for index in indices if index]
+    return tuple(loc)
+
+
 def with_stack_lines(
     error: InputError, stack: str, lines: dict[Loc, int], stacks_dir: Path | None = None
 ) -> InputError:
@@ -77,9 +88,7 @@ def with_stack_lines(
     def located(issue: Issue) -> Issue:
         if issue.file != file or issue.line or not issue.path.startswith("config."):
             return issue
-        key, _, rest = issue.path[len("config.") :].partition(".")
-        loc: Loc = ("config", key, *filter(None, rest.split(".")))
-        return replace(issue, line=line_of(lines, loc))
+        return replace(issue, line=line_of(lines, config_loc(issue.path)))
 
     return InputError([located(issue) for issue in error.issues])
 

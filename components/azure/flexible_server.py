@@ -9,11 +9,13 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import ADMIN_USER, ServerArgs, admin_password
+from components.azure.alarms import ServerAlertsArgs, metrics_parameter, server_alerts
 from components.azure.audit_logging import audit_parameters
 from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
 from components.azure.log_workspace import diagnostic_logs
 from components.azure.read_replica import FlexibleReadReplica, FlexibleReadReplicaArgs
 from components.azure.server_guards import delete_lock, tls_parameters
+from components.model.alarms import AlarmSpec, flexible_server_alarms
 from components.model.naming import physical_name
 from components.model.regions import GeoBackupDecision
 from components.model.windows import window_start
@@ -25,10 +27,13 @@ GEO_BACKUP_TAG = "tenancy:geo-backup"
 VCORE_STEPS = (2, 4, 8, 16, 32, 48, 64)
 
 
-def sku_for(min_capacity: float) -> dict[str, str]:
+def vcores_for(min_capacity: float) -> int:
     """Smallest General Purpose size whose memory covers the tier's minimum (1 ACU ~ 2 GiB)."""
-    vcores = next((v for v in VCORE_STEPS if v * 4 >= min_capacity * 2), VCORE_STEPS[-1])
-    return {"name": f"Standard_D{vcores}ds_v5", "tier": "GeneralPurpose"}
+    return next((v for v in VCORE_STEPS if v * 4 >= min_capacity * 2), VCORE_STEPS[-1])
+
+
+def sku_for(min_capacity: float) -> dict[str, str]:
+    return {"name": f"Standard_D{vcores_for(min_capacity)}ds_v5", "tier": "GeneralPurpose"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class FlexibleServerArgs:
     log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace; None: none
     # Input[str]: the cell's immutable archive; a regulated server's logs also go there.
     archive_account_id: Any = None
+    alert_action_group_id: Any = None  # Input[str]: where the alerts notify; None: nobody
 
 
 class FlexibleServer(pulumi.ComponentResource):
@@ -53,6 +59,7 @@ class FlexibleServer(pulumi.ComponentResource):
     secret_uri: pulumi.Output[str]
     admin_password: pulumi.Output[str]  # secret
     inputs: dict[str, Any]  # the Server's inputs but the password (read replicas copy them)
+    alarms: list[AlarmSpec]  # the server's alarms, its replicas' among them
 
     def __init__(
         self, name: str, args: FlexibleServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -70,8 +77,23 @@ class FlexibleServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=server.protect),
         )
         last_tls = tls_parameters(self, name, flexible.name, args.resource_group_name, primary=True)
-        audit_parameters(
+        last_audit = audit_parameters(
             self, name, flexible.name, args.resource_group_name, server.audit, after=last_tls
+        )
+        metrics_parameter(self, name, flexible.name, args.resource_group_name, after=last_audit)
+        self.alarms = flexible_server_alarms(server.monitoring, vcores_for(server.min_capacity))
+        server_alerts(
+            self,
+            name,
+            ServerAlertsArgs(
+                server_id=flexible.id,
+                rule_prefix=server.physical_name,
+                specs=[spec for spec in self.alarms if not spec.on_replica],
+                period_minutes=server.monitoring.period_minutes,
+                action_group_id=args.alert_action_group_id,
+                resource_group_name=args.resource_group_name,
+                tags=server.tags,
+            ),
         )
         azure.dbforpostgresql.Database(
             f"{name}-database",
@@ -181,6 +203,7 @@ class CellFacts:
     geo_vault: VaultRef | None = None  # in the paired region, only when geo backup is on
     log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace
     archive_account_id: Any = None  # Input[str]: the cell's immutable log archive, if any
+    alert_action_group_id: Any = None  # Input[str]: the cell's action group; None: none
 
 
 def encrypted_flexible_server(
@@ -216,6 +239,7 @@ def encrypted_flexible_server(
             geo_identity_id=key.geo_identity_id,
             log_workspace_id=cell.log_workspace_id,
             archive_account_id=cell.archive_account_id,
+            alert_action_group_id=cell.alert_action_group_id,
         ),
         pulumi.ResourceOptions(parent=parent),
     )
@@ -237,6 +261,20 @@ def encrypted_flexible_server(
             opts,
         ),
     )
+    for replica in replicas:
+        server_alerts(
+            replica,
+            replica.logical_name,
+            ServerAlertsArgs(
+                server_id=replica.server_id,
+                rule_prefix=replica.physical_name,
+                specs=[spec for spec in database.alarms if spec.on_replica],
+                period_minutes=server.monitoring.period_minutes,
+                action_group_id=cell.alert_action_group_id,
+                resource_group_name=cell.resource_group_name,
+                tags=server.tags,
+            ),
+        )
     return BuiltServer(
         endpoint=database.endpoint,
         secret_ref=database.secret_uri,

@@ -27,6 +27,10 @@ from components.model.naming import physical_name
 _FROM_PRIMARY = ("location", "version", "sku", "storage", "network", "maintenance_window", "tags")
 
 
+def replica_server_name(primary_name: str, index: int) -> str:
+    return physical_name("azure.flexible_server", primary_name, f"r{index}")
+
+
 @dataclass(frozen=True)
 class FlexibleReadReplicaArgs:
     server: ServerArgs  # the primary's server settings
@@ -41,12 +45,16 @@ class FlexibleReadReplicaArgs:
 class FlexibleReadReplica(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     server_id: pulumi.Output[str]
+    logical_name: str  # the component's name: its children's names start with it
+    physical_name: str  # the replica server's name in Azure
 
     def __init__(
         self, name: str, args: FlexibleReadReplicaArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("tenancy:azure:FlexibleReadReplica", name, None, opts)
         server = args.server
+        self.logical_name = name
+        self.physical_name = replica_server_name(server.physical_name, args.index)
         replica = azure.dbforpostgresql.Server(
             f"{name}-server",
             **self._server_inputs(args),
@@ -66,9 +74,7 @@ class FlexibleReadReplica(pulumi.ComponentResource):
     def _server_inputs(args: FlexibleReadReplicaArgs) -> dict[str, Any]:
         primary = args.primary_inputs
         return {key: primary[key] for key in _FROM_PRIMARY} | {
-            "server_name": physical_name(
-                "azure.flexible_server", args.server.physical_name, f"r{args.index}"
-            ),
+            "server_name": replica_server_name(args.server.physical_name, args.index),
             "resource_group_name": args.resource_group_name,
             "create_mode": "Replica",
             "source_server_resource_id": args.source_server_id,

@@ -10,11 +10,13 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.args import ADMIN_USER, ServerArgs, admin_password
+from components.gcp.alarms import InstanceAlertsArgs, instance_alerts
 from components.gcp.audit_logging import cloudsql_audit_flags
 from components.gcp.backup import ImmutableBackup, ImmutableBackupArgs
 from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
 from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplicaArgs
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
+from components.model.alarms import AlarmSpec, cloudsql_alarms
 from components.model.naming import physical_name
 from components.model.windows import hh_mm_start, window_start
 from components.tier_server import BuiltServer, one_replica_at_a_time
@@ -32,10 +34,27 @@ DATABASE_FLAGS = {
 VCPU_STEPS = (2, 4, 8, 16, 32, 64)
 
 
-def machine_tier(min_capacity: float) -> str:
+def machine_vcpus(min_capacity: float) -> int:
     """Smallest custom machine whose memory covers the tier's minimum (1 ACU ~ 2 GiB)."""
-    vcpus = next((v for v in VCPU_STEPS if v * 3.75 >= min_capacity * 2), VCPU_STEPS[-1])
+    return next((v for v in VCPU_STEPS if v * 3.75 >= min_capacity * 2), VCPU_STEPS[-1])
+
+
+def machine_tier(min_capacity: float) -> str:
+    vcpus = machine_vcpus(min_capacity)
     return f"db-custom-{vcpus}-{vcpus * 3840}"
+
+
+def machine_memory_gib(min_capacity: float) -> float:
+    return machine_vcpus(min_capacity) * 3.75
+
+
+def instance_alarms(server: ServerArgs, failed_connections_metric: str | None) -> list[AlarmSpec]:
+    """The tier's alarms for an instance of this size (no failed-login alarm without the
+    cell's log metric)."""
+    specs = cloudsql_alarms(
+        server.monitoring, machine_memory_gib(server.min_capacity), failed_connections_metric or ""
+    )
+    return [s for s in specs if failed_connections_metric or s.key != "failed-connections"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,8 @@ class CloudSqlServerArgs:
     kms_key_id: Any  # Input[str]: the tenant's or shard's own crypto key
     backup_location: str  # a region of the residency zone (model.regions)
     secret_replica_locations: Sequence[str]  # regions of the residency zone (model.regions)
+    alert_channel_ids: Sequence[Any] = ()  # Input[str] each: where the alerts notify
+    failed_connections_metric: str | None = None  # the cell's log metric; None: no such alert
 
 
 class CloudSqlServer(pulumi.ComponentResource):
@@ -56,6 +77,7 @@ class CloudSqlServer(pulumi.ComponentResource):
     admin_password: pulumi.Output[str]  # secret
     # The instance's settings input (read replicas copy it).
     settings: gcp.sql.DatabaseInstanceSettingsArgsDict
+    alarms: list[AlarmSpec]  # the instance's alarms, its replicas' among them
 
     def __init__(
         self, name: str, args: CloudSqlServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -108,6 +130,19 @@ class CloudSqlServer(pulumi.ComponentResource):
                 protect=server.protect,
             ),
             child,
+        )
+        self.alarms = instance_alarms(server, args.failed_connections_metric)
+        instance_alerts(
+            self,
+            name,
+            InstanceAlertsArgs(
+                project=args.project or instance.project,
+                instance_name=server.physical_name,
+                specs=[spec for spec in self.alarms if not spec.on_replica],
+                period_minutes=server.monitoring.period_minutes,
+                channel_ids=args.alert_channel_ids,
+                labels=server.tags,
+            ),
         )
         self.endpoint = instance.private_ip_address
         self.connection_name = instance.connection_name
@@ -184,6 +219,8 @@ class CellFacts:
     service_agent_members: Mapping[str, Any]  # agent -> Input[str] IAM member
     backup_location: str
     secret_replica_locations: tuple[str, ...]
+    alert_channel_ids: tuple[Any, ...] = ()  # Input[str] each: the cell's channels
+    failed_connections_metric: str | None = None  # the cell's failed-login log metric
 
 
 def encrypted_cloudsql(
@@ -212,6 +249,8 @@ def encrypted_cloudsql(
             kms_key_id=key.key_id,
             backup_location=cell.backup_location,
             secret_replica_locations=cell.secret_replica_locations,
+            alert_channel_ids=cell.alert_channel_ids,
+            failed_connections_metric=cell.failed_connections_metric,
         ),
         pulumi.ResourceOptions(parent=parent),
     )
@@ -232,6 +271,19 @@ def encrypted_cloudsql(
             opts,
         ),
     )
+    for replica in replicas:
+        instance_alerts(
+            replica,
+            replica.logical_name,
+            InstanceAlertsArgs(
+                project=cell.project or replica.project,
+                instance_name=replica.physical_name,
+                specs=[spec for spec in database.alarms if spec.on_replica],
+                period_minutes=server.monitoring.period_minutes,
+                channel_ids=cell.alert_channel_ids,
+                labels=server.tags,
+            ),
+        )
     if server.backup.immutable:
         ImmutableBackup(
             f"{name}-backup",

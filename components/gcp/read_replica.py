@@ -47,15 +47,22 @@ class CloudSqlReadReplicaArgs:
 class CloudSqlReadReplica(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     connection_name: pulumi.Output[str]
+    logical_name: str  # the component's name: its children's names start with it
+    physical_name: str  # the replica instance's name
+    project: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: CloudSqlReadReplicaArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("tenancy:gcp:CloudSqlReadReplica", name, None, opts)
         server = args.server
+        self.logical_name = name
+        self.physical_name = physical_name(
+            "gcp.sql_instance", server.physical_name, f"r{args.index}"
+        )
         replica = gcp.sql.DatabaseInstance(
             f"{name}-instance",
-            name=physical_name("gcp.sql_instance", server.physical_name, f"r{args.index}"),
+            name=self.physical_name,
             project=args.project,
             region=server.region,
             database_version=f"POSTGRES_{server.postgres_major_version}",
@@ -72,4 +79,5 @@ class CloudSqlReadReplica(pulumi.ComponentResource):
         )
         self.endpoint = replica.private_ip_address
         self.connection_name = replica.connection_name
+        self.project = replica.project
         self.register_outputs({"endpoint": self.endpoint, "connection_name": self.connection_name})

@@ -23,6 +23,10 @@ KEY = "tenancy:alerts"
 EXAMPLE = "tenancy:alerts: [{kind: email, target: oncall@example.com}]"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _HTTPS = re.compile(r"^https://[^\s/]+\.[^\s/]+(/\S*)?$")
+# PagerDuty's integration URL carries the integration key, which Cloud Monitoring's
+# PagerDuty channel takes on its own (SNS and Azure post to the URL).
+_PAGERDUTY = re.compile(r"^https://events(\.eu)?\.pagerduty\.com/integration/(?P<key>\w+)/enqueue$")
+PAGERDUTY_FORM = "https://events.pagerduty.com/integration/<integration key>/enqueue"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class AlertChannel:
     @property
     def is_email(self) -> bool:
         return self.kind == "email"
+
+    @property
+    def pagerduty_key(self) -> str | None:
+        """The integration key of a PagerDuty channel (None for other kinds)."""
+        found = _PAGERDUTY.match(self.target) if self.kind == "pagerduty" else None
+        return found["key"] if found else None
 
 
 def _issue(file: str, path: str, message: str, hint: str) -> Issue:
@@ -48,7 +58,10 @@ def _channel(file: str, index: int, raw: Any) -> tuple[AlertChannel | None, list
     if kind not in CHANNEL_KINDS:
         hint = f"use one of: {', '.join(CHANNEL_KINDS)}"
         return None, [_issue(file, f"{path}.kind", f"unknown channel kind {kind!r}", hint)]
-    pattern, want = (_EMAIL, "an e-mail address") if kind == "email" else (_HTTPS, "an https URL")
+    pattern, want = {
+        "email": (_EMAIL, "an e-mail address"),
+        "pagerduty": (_PAGERDUTY, f"a PagerDuty integration URL ({PAGERDUTY_FORM})"),
+    }.get(kind, (_HTTPS, "an https URL"))
     if not isinstance(target, str) or not pattern.match(target):
         message = f"{kind} target {target!r} is not {want}"
         return None, [_issue(file, f"{path}.target", message, f"give {want}")]

@@ -115,6 +115,9 @@ class MonitoringProfile(_Strict):
     connections_percent: Percent = Field(
         default=80, description="Alarm above this share of the connection limit (%)."
     )
+    memory_percent: Percent = Field(
+        default=90, description="Alarm above this memory % (Azure and GCP; Aurora scales it)."
+    )
     storage_used_percent: Percent = Field(
         default=85, description="Alarm above this share of storage used (%)."
     )

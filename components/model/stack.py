@@ -23,6 +23,8 @@ from .errors import InputError, Issue
 # The provider key that carries each cloud's region: the program never relies on
 # a provider's own default region (region fencing starts here).
 REGION_KEY = {name: cloud.region_key for name, cloud in CLOUD_TRAITS.items()}
+# The cell's cluster runs the Prometheus operator: emit PrometheusRules (default: no).
+PROMETHEUS_OPERATOR_KEY = "tenancy:prometheusOperator"
 REQUIRED_KEYS = ("tenancy:environment", "tenancy:cloud", "tenancy:residency")
 OPTIONAL_KEYS = (
     "tenancy:catalog",
@@ -35,6 +37,7 @@ OPTIONAL_KEYS = (
     # Azure creates an immutability policy only Unlocked: a new production cell's first
     # deployment sets this, and the next one (without it) locks the archive.
     "tenancy:logArchiveFirstDeploy",
+    PROMETHEUS_OPERATOR_KEY,
 )
 REPOSITORY_URL_HINT = (
     "set it to the repository's web address, e.g. https://github.com/acme/platform"
@@ -68,6 +71,8 @@ class StackSettings:
     alerts: tuple[AlertChannel, ...] = ()
     # The first deployment of a cell's Azure log archive: its policy starts Unlocked.
     log_archive_first_deploy: bool = False
+    # The cell's cluster has the Prometheus operator (tenancy:prometheusOperator).
+    prometheus_operator: bool = False
 
     @property
     def deletion_protection(self) -> bool:
@@ -272,6 +277,8 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         issues += error.issues
     alerts, alert_issues = parse_alerts(config.get("tenancy:alerts"), file, cell.is_production)
     issues += alert_issues
+    prometheus_operator, flag_issues = _flag(config, PROMETHEUS_OPERATOR_KEY, file)
+    issues += flag_issues
     if issues:
         raise InputError(issues)
     return StackSettings(
@@ -285,7 +292,20 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         given=_given_settings(config),
         alerts=alerts,
         log_archive_first_deploy=config.get("tenancy:logArchiveFirstDeploy") in (True, "true"),
+        prometheus_operator=prometheus_operator,
     )
+
+
+def _flag(config: dict[str, Any], key: str, file: str) -> tuple[bool, list[Issue]]:
+    """A yes/no setting: YAML true/false, or "true"/"false" as pulumi.Config gives it."""
+    value = config.get(key)
+    if value is None or value in (False, "false"):
+        return False, []
+    if value in (True, "true"):
+        return True, []
+    return False, [
+        _issue(file, key, f"expected true or false, got {value!r}", f"write {key}: true")
+    ]
 
 
 def _given_settings(config: dict[str, Any]) -> frozenset[str]:

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import EncryptionArgs, NetworkArgs, PoolerEndpoint, ServerArgs
+from components.azure.alarms import CellAlerting, CellAlertingArgs
 from components.azure.audit_archive import AuditArchive, AuditArchiveArgs
 from components.azure.export_bucket import ExportBucket, ExportBucketArgs
 from components.azure.flexible_server import CellFacts, sku_for
@@ -33,7 +34,7 @@ from components.k8s.workload import APP_NAME
 from components.model.audit import archive_retention_days
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import REGULATED_ROTATION_DAYS, is_regulated
-from components.model.naming import CELL_EXPORTS, CELL_LOGS, physical_name
+from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
@@ -173,6 +174,7 @@ def cell_facts(
         geo_vault=geo_vault,
         log_workspace_id=_log_workspace(settings, blueprint, group, tags).workspace_id,
         archive_account_id=_archive(settings, blueprint, group, vault, client),
+        alert_action_group_id=_alerting(settings, group, tags),
     )
 
 
@@ -215,6 +217,24 @@ def _archive(
         ),
     )
     return archive.account_id
+
+
+def _alerting(settings: StackSettings, group: Any, tags: dict[str, str]) -> Any:
+    """The cell's action group (its id), or None when the stack names no channel."""
+    if not settings.alerts:
+        return None
+    env = settings.cell.environment
+    alerting = CellAlerting(
+        "cell-alerts",
+        CellAlertingArgs(
+            group_name=physical_name("azure.resource", NAME_PREFIX, env, CELL_ALERTS),
+            short_name=f"{NAME_PREFIX}-{env}-{CELL_ALERTS}"[:12],
+            resource_group_name=group,
+            channels=settings.alerts,
+            tags=tags,
+        ),
+    )
+    return alerting.action_group_id
 
 
 def _log_workspace(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pulumi
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
+from components.gcp.alarms import CellAlerting, CellAlertingArgs
 from components.gcp.cloudsql import CellFacts
 from components.gcp.export_bucket import ExportBucket, ExportBucketArgs
 from components.gcp.log_bucket import CellLogBucket, CellLogBucketArgs
@@ -23,7 +24,7 @@ from components.gcp.workload_identity import WorkloadIdentityArgs as GkeIdentity
 from components.k8s.workload import APP_NAME
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.keys import is_regulated
-from components.model.naming import CELL_EXPORTS, CELL_LOGS, physical_name
+from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.pgbouncer import PGBOUNCER_PORT, service_host
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
@@ -77,12 +78,44 @@ def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
         agent: ServiceAgent(f"{agent}-agent", ServiceAgentArgs(project, service)).member
         for agent, service in services
     }
+    alerting = _alerting(settings, blueprint)
     return CellFacts(
         project=settings.gcp_project,
         service_agent_members=agents,
+        alert_channel_ids=tuple(alerting.channel_ids),
+        failed_connections_metric=alerting.failed_connections_metric,
         # Both raise ResidencyError before anything is registered if they would leave the zone.
         backup_location=gcp_backup_location(region, zone, regions),
         secret_replica_locations=gcp_secret_replicas(region, zone, regions),
+    )
+
+
+def _cell_labels(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
+    return resource_tags(
+        "gcp",
+        tenant=SHARED_TENANT,
+        tier="cell",
+        isolation="network",  # the tag rule's value for cell-wide infrastructure
+        residency=blueprint.residency,
+        compliance=(),
+        environment=settings.cell.environment,
+    )
+
+
+def _alerting(settings: StackSettings, blueprint: Blueprint) -> CellAlerting:
+    """The cell's notification channels and failed-login log metric."""
+    cell = settings.cell
+    prefix = physical_name("gcp.resource", NAME_PREFIX, cell.environment, cell.region, CELL_ALERTS)
+    return CellAlerting(
+        "cell-alerts",
+        CellAlertingArgs(
+            project=settings.gcp_project,
+            # Log metrics are per project: the cell's region keeps two cells' apart.
+            metric_name=f"{prefix}-failed-connections",
+            channel_prefix=prefix,
+            channels=settings.alerts,
+            labels=_cell_labels(settings, blueprint),
+        ),
     )
 
 

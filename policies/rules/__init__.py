@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..framework import Rule
 from . import (
+    alarms,
     audit,
     backups,
     deletion,
@@ -35,6 +36,7 @@ FAMILIES = (
     audit,
     exports,
     logs,
+    alarms,
 )
 RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

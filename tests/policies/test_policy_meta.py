@@ -25,6 +25,8 @@ MATRIX = (
     framework.DELETION_PROTECTION,
     framework.REGION_FENCING,
     framework.AUDIT_LOGGING,
+    framework.ALARMS,
+    framework.ALERT_CHANNEL,
 )
 
 

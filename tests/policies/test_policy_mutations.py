@@ -16,8 +16,9 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.aws.aurora import AuroraServer
-from components.azure import audit_logging, server_guards
+from components.azure import audit_logging, flexible_server, server_guards
 from components.azure.flexible_server import FlexibleServer
+from components.gcp import cloudsql
 from components.gcp.cloudsql import CloudSqlServer
 from components.k8s import pgbouncer, workload
 from infra import program
@@ -277,6 +278,49 @@ LOG_MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] 
 ]
 
 
+def _no_deadlock_alarm(mp: pytest.MonkeyPatch) -> None:
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        if kwargs["metric_name"] == "Deadlocks":
+            kwargs["metric_name"] = "LoginFailures"  # watches something else
+
+    patch_resource(mp, aws.cloudwatch.MetricAlarm, change)
+
+
+def _alarms_notify_nobody(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(mp, aws.cloudwatch.MetricAlarm, lambda _n, kw: kw.update(alarm_actions=[]))
+
+
+def _no_cpu_alert(mp: pytest.MonkeyPatch) -> None:
+    original = flexible_server.flexible_server_alarms
+    mp.setattr(
+        flexible_server,
+        "flexible_server_alarms",
+        lambda *args: [spec for spec in original(*args) if spec.key != "cpu"],
+    )
+
+
+def _empty_action_group(mp: pytest.MonkeyPatch) -> None:
+    def change(_name: str, kwargs: dict[str, Any]) -> None:
+        kwargs.update(email_receivers=[], webhook_receivers=[])
+
+    patch_resource(mp, azure.monitor.ActionGroup, change)
+
+
+def _no_replica_lag_policy(mp: pytest.MonkeyPatch) -> None:
+    original = cloudsql.instance_alarms
+    mp.setattr(
+        cloudsql,
+        "instance_alarms",
+        lambda *args: [spec for spec in original(*args) if spec.key != "replica-lag"],
+    )
+
+
+def _policies_without_channels(mp: pytest.MonkeyPatch) -> None:
+    patch_resource(
+        mp, gcp.monitoring.AlertPolicy, lambda _n, kw: kw.update(notification_channels=[])
+    )
+
+
 def _multi_region_key(mp: pytest.MonkeyPatch) -> None:
     patch_resource(mp, aws.kms.Key, lambda _n, kw: kw.update(multi_region=True))
 
@@ -385,6 +429,32 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
     ),
     ("gcp-pgaudit-off", GCP, _pgaudit_flag_off, "gcp-sql-instance-enable-pgaudit"),
     ("aws-default-key-policy", AWS, _default_key_policy, "aws-kms-key-configure-key-policy"),
+    (
+        "aws-no-deadlock-alarm",
+        AWS,
+        _no_deadlock_alarm,
+        "aws-cloudwatch-metricalarm-enable-server-alarms",
+    ),
+    ("aws-alarms-notify-nobody", AWS, _alarms_notify_nobody, "aws-sns-topic-enable-alert-channel"),
+    ("azure-no-cpu-alert", AZURE, _no_cpu_alert, "azure-monitor-metricalert-enable-server-alarms"),
+    (
+        "azure-empty-action-group",
+        AZURE,
+        _empty_action_group,
+        "azure-monitor-actiongroup-enable-alert-channel",
+    ),
+    (
+        "gcp-no-replica-lag-policy",
+        GCP,
+        _no_replica_lag_policy,
+        "gcp-monitoring-alertpolicy-enable-server-alarms",
+    ),
+    (
+        "gcp-policies-without-channels",
+        GCP,
+        _policies_without_channels,
+        "gcp-monitoring-notificationchannel-enable-alert-channel",
+    ),
     ("azure-software-key", AZURE, _software_vault_key, "azure-keyvault-key-enable-hsm"),
     (
         "azure-key-without-expiry",

@@ -431,3 +431,36 @@ def test_fuzzed_catalogs_never_crash_the_cli(
     assert "internal error" not in stderr.getvalue()
     if code == 2:
         assert errors(stderr.getvalue()), stderr.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment", "path"),
+    [
+        (
+            "  tenancy:alerts:\n"
+            "    - {kind: email, target: oncall@example.com}\n"
+            "    - {kind: pagerduty, target: https://hooks.example.com/pd}\n",
+            "is not a PagerDuty integration URL",
+            "config.tenancy:alerts[1].target",
+        ),
+        (
+            "  tenancy:alerts:\n    - {kind: sms, target: '+4912345'}\n",
+            "unknown channel kind 'sms'",
+            "config.tenancy:alerts[0].kind",
+        ),
+        (
+            "  tenancy:prometheusOperator: maybe\n",
+            "expected true or false",
+            "config.tenancy:prometheusOperator",
+        ),
+    ],
+)
+def test_bad_alert_settings_exit_2_at_their_line(
+    tmp_path: Path, extra: str, fragment: str, path: str
+) -> None:
+    text = DEV_CONFIG + extra
+    stacks = _stacks_dir(tmp_path, text)
+    (found,) = assert_bad_input(run_tenancy("plan", DEV, stacks=stacks), fragment)
+    assert found["path"] == path
+    # The line of the offending entry (the last line added), not the file's first.
+    assert int(found["line"]) == len(text.splitlines())

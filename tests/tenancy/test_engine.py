@@ -203,6 +203,36 @@ def test_consecutive_captures_do_not_leak() -> None:
     assert pulumi_settings.get_root_resource() is None
 
 
+def test_a_capture_leaves_the_collector_and_the_sdk_as_it_found_them() -> None:
+    """The engine freezes the pre-run heap and skips the SDK's stack walk during a run
+    (plan speed); neither may outlive the run, and the run's garbage is collected."""
+    import gc
+    import weakref
+
+    from pulumi.runtime import resource as sdk_resource
+
+    walk = sdk_resource._get_stack_trace
+    seen: dict[str, Any] = {}
+
+    class Marker:
+        pass
+
+    def program() -> None:
+        seen["walk"] = sdk_resource._get_stack_trace
+        seen["frozen"] = gc.get_freeze_count()
+        marker = Marker()
+        marker.cycle = marker  # type: ignore[attr-defined]
+        seen["marker"] = weakref.ref(marker)
+        aws.kms.Key("key")
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    capture(program, project="tenancy", stack="a", config={"aws:region": "us-east-1"})
+    assert seen["walk"] is not walk and seen["frozen"] > 0  # during the run
+    assert sdk_resource._get_stack_trace is walk  # after it
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert seen["marker"]() is None  # the run's cyclic garbage was collected
+
+
 class TenantValidationError(Exception):
     pass
 

@@ -76,8 +76,56 @@ def test_unknown_channel_kind_is_reported_with_the_kinds() -> None:
             "webhook target 'http://hooks.example.com' is not an https URL",
         ),
         ({"kind": "email"}, "config.tenancy:alerts[0]", "expected kind and target"),
+        (
+            {"kind": "pagerduty", "target": "https://hooks.example.com/pd"},
+            "config.tenancy:alerts[0].target",
+            "pagerduty target 'https://hooks.example.com/pd' is not a PagerDuty integration URL",
+        ),
     ],
 )
 def test_bad_channel_targets_are_reported(channel: dict[str, str], path: str, message: str) -> None:
     issues = _issues("dev-aws-eu-central-1", [channel])
     assert issues[path][0].startswith(message)
+
+
+def test_a_pagerduty_channel_carries_its_integration_key() -> None:
+    target = "https://events.eu.pagerduty.com/integration/0123abcd/enqueue"
+    (channel,) = _settings("dev-aws-eu-central-1", [{"kind": "pagerduty", "target": target}]).alerts
+    assert channel.pagerduty_key == "0123abcd"
+    assert AlertChannel("webhook", "https://hooks.example.com").pagerduty_key is None
+
+
+def test_pagerduty_hint_names_the_url_form() -> None:
+    issues = _issues("dev-aws-eu-central-1", [{"kind": "pagerduty", "target": "https://x.io/a"}])
+    assert (
+        "events.pagerduty.com/integration/<integration key>/enqueue"
+        in (issues["config.tenancy:alerts[0].target"][1])
+    )
+
+
+@pytest.mark.parametrize(("value", "want"), [(None, False), (True, True), ("false", False)])
+def test_prometheus_operator_is_a_yes_no_setting(value: Any, want: bool) -> None:
+    config: dict[str, Any] = {
+        "aws:region": "eu-central-1",
+        "tenancy:environment": "dev",
+        "tenancy:cloud": "aws",
+        "tenancy:residency": "eu",
+        "tenancy:prometheusOperator": value,
+    }
+    assert parse_stack_settings("dev-aws-eu-central-1", config, FILE).prometheus_operator is want
+
+
+def test_prometheus_operator_other_than_true_or_false_is_reported() -> None:
+    config: dict[str, Any] = {
+        "aws:region": "eu-central-1",
+        "tenancy:environment": "dev",
+        "tenancy:cloud": "aws",
+        "tenancy:residency": "eu",
+        "tenancy:prometheusOperator": "yes please",
+    }
+    with pytest.raises(InputError) as caught:
+        parse_stack_settings("dev-aws-eu-central-1", config, FILE)
+    (issue,) = caught.value.issues
+    assert issue.path == "config.tenancy:prometheusOperator"
+    assert issue.message == "expected true or false, got 'yes please'"
+    assert issue.hint == "write tenancy:prometheusOperator: true"

@@ -232,6 +232,8 @@ def test_app_override_on_a_shared_tier_is_rejected() -> None:
     ("section", "values", "path", "hint"),
     [
         ("monitoring", {"cpu_percent": 150}, "monitoring.cpu_percent", "lower the value"),
+        ("monitoring", {"memory_percent": 0}, "monitoring.memory_percent", "raise"),
+        ("monitoring", {"period_minutes": 90}, "monitoring.period_minutes", "lower the value"),
         ("monitoring", {"replica_lag_seconds": 0}, "monitoring.replica_lag_seconds", "raise"),
         (
             "monitoring",
