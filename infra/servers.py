@@ -82,11 +82,20 @@ def server_args(spec: ServerSpec, settings: StackSettings, network: NetworkArgs)
     )
 
 
+def archived_frameworks(blueprint: Blueprint) -> tuple[str, ...]:
+    """The frameworks of what a cell's immutable log archive holds: its regulated tiers'
+    (its tags say so, and its key follows their rules)."""
+    audits = [(spec, server_audit(spec)) for spec in blueprint.servers]
+    return tuple(sorted({f for spec, a in audits if a.regulated for f in spec.tier_compliance}))
+
+
 def server_audit(spec: ServerSpec) -> ServerAudit:
-    """The tier's audit section, with defaults from the frameworks of the server's tenants."""
+    """The tier's audit section, with defaults from the frameworks of the tier's tenants
+    (catalog-wide, as for keys and backups): every server of a regulated tier records
+    writes, keeps its log a year and copies it to the cell's immutable archive."""
     audit = spec.database.audit
     return resolve_audit(
-        audit.log_classes, audit.slow_statement_ms, audit.log_retention_days, spec.compliance
+        audit.log_classes, audit.slow_statement_ms, audit.log_retention_days, spec.tier_compliance
     )
 
 

@@ -37,6 +37,11 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "description": "Tier -> minimum backup retention in days.",
         "additionalProperties": {"type": "integer", "minimum": 1},
     },
+    "minLogRetentionDaysByTier": {
+        "type": "object",
+        "description": "Tier -> how long its servers' logs must be kept, in days (audit section).",
+        "additionalProperties": {"type": "integer", "minimum": 1},
+    },
     "minRetentionDaysByFramework": {
         "type": "object",
         "description": "Compliance framework -> minimum backup retention in days.",
@@ -86,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "allowedRegions": {},
     "azurePairedRegions": {},
     "minRetentionDaysByTier": {},
+    "minLogRetentionDaysByTier": {},
     # HIPAA asks for a retrievable exact copy; PCI for recovery of stored data. A month
     # of restore points covers a monthly review cycle; the rest follow GDPR art. 32(1)(c).
     "minRetentionDaysByFramework": {"gdpr": 7, "soc2": 7, "iso27001": 7, "pci": 14, "hipaa": 30},

@@ -55,6 +55,11 @@ POOLER_IAM = "pooler-iam-auth"
 POOLER_TRANSACTION = "pooler-transaction-mode"
 POOLER_PRIVATE = "pooler-private-network"
 AUDIT_LOGGING = "audit-logging"
+# The log-destination controls (tests/policies/test_policy_meta.py: LOG_MATRIX).
+LOGS_IN_ZONE = "logs-in-zone"
+LOGS_CMK = "logs-customer-key"
+LOGS_RETENTION = "logs-retention"
+LOGS_ARCHIVE = "logs-immutable-archive"
 # The key control family: one row of the matrix over each cloud's key type (types.KEY_TYPES).
 KEY_MANAGEMENT = "key-management"
 # The export bucket controls: one row each over every cloud's export store (types.EXPORT_STORES).

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .auditevidence import audit_evidence, audit_evidence_markdown
 from .framework import (
     FRAMEWORK_NAMES,
     SEVERITY_ORDER,
@@ -195,6 +196,8 @@ def compliance_report(
         "tenants": sorted(tenant_frameworks),
         "waivers": [w.to_json() for w in evaluation.waivers],
         "frameworks": frameworks,
+        # HIPAA 164.312(b), PCI DSS 10.2/10.5: what each server records and where it is kept.
+        "audit_logging": audit_evidence(plan),
     }
 
 
@@ -285,6 +288,10 @@ def compliance_markdown(report: Mapping[str, Any]) -> str:
         "PASS only when each one is pass or outside the infrastructure.",
         "",
         *summary_markdown(report),
+        "",
+        "## Audit logging per server",
+        "",
+        *audit_evidence_markdown(report.get("audit_logging", ())),
     ]
     for fw in report["frameworks"]:
         lines += ["", f"## {fw['name']}: {fw['headline']}", ""]

@@ -29,6 +29,10 @@ BACKUP_VAULT = "aws:backup/vault:Vault"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_SUBSCRIPTION = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+S3_SSE = S3_ENCRYPTION
 CW_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
@@ -46,6 +50,9 @@ AZ_SECRET = "azure-native:keyvault:Secret"
 AZ_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 AZ_LOCK = "azure-native:authorization:ManagementLockAtResourceLevel"
 AZ_LOCK_BY_SCOPE = "azure-native:authorization:ManagementLockByScope"
+AZ_WORKSPACE = "azure-native:operationalinsights:Workspace"
+AZ_STORAGE = AZ_STORAGE_ACCOUNT
+AZ_DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
 AZ_METRIC_ALERT = "azure-native:monitor:MetricAlert"
 AZ_ACTION_GROUP = "azure-native:monitor:ActionGroup"
 
@@ -55,6 +62,9 @@ GCS_BUCKET = "gcp:storage/bucket:Bucket"
 KMS_KEY_RING = "gcp:kms/keyRing:KeyRing"
 KMS_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GSM_SECRET = "gcp:secretmanager/secret:Secret"
+GCP_LOG_BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
+GCP_LOG_SINK = "gcp:logging/projectSink:ProjectSink"
+GCP_LOG_EXCLUSION = "gcp:logging/projectExclusion:ProjectExclusion"
 GCP_ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 GCP_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 
@@ -72,6 +82,9 @@ K8S_SERVICE = "kubernetes:core/v1:Service"
 # Proxy, Azure's built-in PgBouncer (server parameters), and GCP's PgBouncer on the cell's
 # cluster (its pgbouncer.ini ConfigMap; components/k8s/pgbouncer.py).
 POOLERS = {"aws": RDS_PROXY, "azure": AZ_CONFIGURATION, "gcp": K8S_CONFIG_MAP}
+
+# Where each cloud's server logs land (the log rows of the matrix).
+LOG_DESTINATIONS = {"aws": LOG_GROUP, "azure": AZ_WORKSPACE, "gcp": GCP_LOG_BUCKET}
 
 # The database server of each cloud (the control x cloud matrix).
 DATABASES = {"aws": RDS_CLUSTER, "azure": AZ_SERVER, "gcp": SQL_INSTANCE}

@@ -250,11 +250,15 @@ _AZURE_NAMESPACES = {
     "operationalinsights": "Microsoft.OperationalInsights",
     "privatedns": "Microsoft.Network",
     "resources": "Microsoft.Resources",
+    "storage": "Microsoft.Storage",
 }
 _AZURE_COLLECTIONS = {
     ("dbforpostgresql", "Server"): "flexibleServers",
     ("managedidentity", "UserAssignedIdentity"): "userAssignedIdentities",
+    ("storage", "StorageAccount"): "storageAccounts",
 }
+# Input keys that name a resource where Azure does not say "<kind>Name".
+_AZURE_NAME_KEYS = {("storage", "StorageAccount"): "accountName"}
 # Inputs ending in "Name" that name no parent resource.
 _AZURE_NOT_PARENTS = ("resourceGroupName", "resourceName", "groupShortName", "ruleName")
 _AZURE_POSTGRES_FQDN_SUFFIX = "postgres.database.azure.com"
@@ -321,7 +325,7 @@ class PlanMocks(Mocks):
     def _azure(
         self, module: str, kind: str, name: str, inputs: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        name_key = _lower_first(kind) + "Name"
+        name_key = _AZURE_NAME_KEYS.get((module, kind), _lower_first(kind) + "Name")
         physical = _str(inputs, name_key, "resourceName", "ruleName") or name
         rg = _str(inputs, "resourceGroupName") or "mock-rg"
         namespace = _AZURE_NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
@@ -515,9 +519,15 @@ def _aws_s3_bucket(_region: str, _physical: str, name: str, inputs: Mapping[str,
     return bucket, {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
 
 
+def _aws_firehose(region: str, physical: str, _name: str, _in: Mapping[str, Any]):
+    arn = f"arn:aws:firehose:{region}:{ACCOUNT_ID}:deliverystream/{physical}"
+    return arn, {"id": arn, "arn": arn}
+
+
 _AWS_TYPES: dict[str, _AwsRule] = {
     "aws:s3/bucket:Bucket": _aws_s3_bucket,
     "aws:kms/key:Key": _aws_kms_key,
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": _aws_firehose,
     "aws:kms/alias:Alias": _aws_kms_alias,
     "aws:rds/cluster:Cluster": _aws_rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _aws_rds_cluster_instance,
@@ -547,8 +557,12 @@ def _azure_extras(
     module: str, kind: str, physical: str, arm_id: str, inputs: Mapping[str, Any]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if isinstance(inputs.get("identity"), Mapping):
+    identity = inputs.get("identity")
+    if isinstance(identity, Mapping):
         out["identity"] = {"principalId": _guid("principal", arm_id), "tenantId": AZURE_TENANT_ID}
+        assigned = identity.get("userAssignedIdentities")
+        if isinstance(assigned, list):  # storage takes a list of ids and reports a map
+            out["identity"]["userAssignedIdentities"] = {i: {} for i in assigned}
     if kind == "UserAssignedIdentity":
         out.update(
             principalId=_guid("principal", arm_id),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from components.model.audit import resolve_audit
 from components.model.cell import PRODUCTION_ENVIRONMENTS
 from components.model.clouds import AZURE
 from infra import program
@@ -31,6 +32,14 @@ def _tenant_rows(stack: str) -> list[dict[str, Any]]:
     ]
 
 
+def tier_log_retention_days(tier: Any, frameworks: Any) -> int:
+    """What every server of the tier keeps its logs for (infra/servers.py server_audit)."""
+    audit = tier.database.audit
+    return resolve_audit(
+        audit.log_classes, audit.slow_statement_ms, audit.log_retention_days, frameworks
+    ).log_retention_days
+
+
 def settings() -> dict[str, Any]:
     """Every catalog-derived setting, flat."""
     catalog = program.read_catalog(CATALOG)
@@ -44,6 +53,10 @@ def settings() -> dict[str, Any]:
         "azurePairedRegions": dict(sorted(AZURE.paired_regions.items())),
         "minRetentionDaysByTier": {
             name: tier.database.backup_retention_days
+            for name, tier in sorted(catalog.tiers.items())
+        },
+        "minLogRetentionDaysByTier": {
+            name: tier_log_retention_days(tier, catalog.tier_frameworks(name))
             for name, tier in sorted(catalog.tiers.items())
         },
         "tierAppLimits": {

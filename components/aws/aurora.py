@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.args import ADMIN_USER, ServerArgs
 from components.aws.alarms import cluster_alarms
+from components.aws.audit_archive import ArchiveFacts, archive_subscription
 from components.aws.audit_logging import aurora_audit_parameters
 from components.aws.backup import ImmutableBackup, ImmutableBackupArgs
 from components.aws.key import KmsKey, KmsKeyArgs
@@ -43,6 +44,8 @@ class AuroraServerArgs:
     log_key_arn: Any = None
     alert_topic_arn: Any = None  # Input[str]: where the cluster's alarms notify; None: nowhere
     monitoring_role_arn: Any = None  # Input[str]: enhanced monitoring's role; None: off
+    # The cell's immutable archive; a regulated server's log group streams into it.
+    archive: ArchiveFacts | None = None
 
 
 class AuroraServer(pulumi.ComponentResource):
@@ -86,6 +89,8 @@ class AuroraServer(pulumi.ComponentResource):
                     server.protect,
                 )
             )
+            if server.audit.regulated and args.archive is not None:
+                archive_subscription(self, name, logs[0], args.archive, server.region)
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             **self._cluster_inputs(server, args.kms_key_arn),
@@ -290,6 +295,7 @@ class CellFacts:
     log_key_arn: Any = None  # Input[str]: the cell's key for its servers' logs
     alert_topic_arn: Any = None  # Input[str]: the cell's alarm topic
     monitoring_role_arn: Any = None  # Input[str]: the cell's enhanced-monitoring role
+    archive: ArchiveFacts | None = None  # the cell's immutable log archive (regulated tiers)
 
 
 def encrypted_aurora(
@@ -322,6 +328,7 @@ def encrypted_aurora(
             log_key_arn=cell.log_key_arn if cell is not None else None,
             alert_topic_arn=cell.alert_topic_arn if cell is not None else None,
             monitoring_role_arn=cell.monitoring_role_arn if cell is not None else None,
+            archive=cell.archive if cell is not None else None,
         ),
         pulumi.ResourceOptions(parent=parent),
     )

@@ -39,7 +39,7 @@ def postgres_log_group_name(cluster_identifier: str) -> str:
 
 def log_key_policy(account_id: str, region: str, partition: str = "aws") -> str:
     """The account administers the key (without using it); the account uses it only through
-    SNS (the alert topic); CloudWatch Logs may use it only for this account's log groups in
+    SNS (the alert topic) and Firehose/S3 (the immutable archive); CloudWatch Logs may use it only for this account's log groups in
     this region; CloudWatch may use it to publish alarms to encrypted SNS."""
     root = f"arn:{partition}:iam::{account_id}:root"
     log_groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
@@ -65,6 +65,24 @@ def log_key_policy(account_id: str, region: str, partition: str = "aws") -> str:
                     "Condition": {
                         "StringEquals": {
                             "kms:ViaService": f"sns.{region}.amazonaws.com",
+                            "kms:CallerAccount": account_id,
+                        }
+                    },
+                },
+                {
+                    # The immutable archive: Firehose buffers and S3 stores with this key
+                    # (Firehose grants itself use of a customer key, hence CreateGrant).
+                    "Sid": "UseThroughArchive",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": [*AWS_KEY_USE_ACTIONS, "kms:CreateGrant"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:ViaService": [
+                                f"firehose.{region}.amazonaws.com",
+                                f"s3.{region}.amazonaws.com",
+                            ],
                             "kms:CallerAccount": account_id,
                         }
                     },

@@ -18,6 +18,9 @@ from components.model.audit import PGAUDIT, ServerAudit, postgres_settings
 
 # Already set by components/azure/server_guards.py (TLS and connection logging).
 ALREADY_SET = frozenset({"log_connections"})
+# Flexible Server's default prefix ("%t-%c-") names no role: add user@database, so a shard's
+# trail can be filtered by a tenant's login role (README: reading a tenant's audit trail).
+LOG_LINE_PREFIX = "%t-%c-%u@%d-"
 
 
 def audit_parameter_values(audit: ServerAudit) -> Mapping[str, str]:
@@ -30,6 +33,7 @@ def audit_parameter_values(audit: ServerAudit) -> Mapping[str, str]:
         "shared_preload_libraries": f"pg_stat_statements,{PGAUDIT}",
     }
     values |= {k: v for k, v in postgres_settings(audit).items() if k not in ALREADY_SET}
+    values["log_line_prefix"] = LOG_LINE_PREFIX
     return values
 
 

@@ -48,6 +48,8 @@ class FlexibleServerArgs:
     geo_key_uri: Any = None  # Input[str]: required by Azure when geo backup is on
     geo_identity_id: Any = None
     log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace; None: none
+    # Input[str]: the cell's immutable archive; a regulated server's logs also go there.
+    archive_account_id: Any = None
     alert_action_group_id: Any = None  # Input[str]: where the alerts notify; None: nobody
 
 
@@ -114,7 +116,8 @@ class FlexibleServer(pulumi.ComponentResource):
         if server.deletion_protection:
             delete_lock(self, name, flexible.id, server.owner)
         if args.log_workspace_id is not None:
-            diagnostic_logs(self, name, flexible.id, args.log_workspace_id)
+            archive = args.archive_account_id if server.audit.regulated else None
+            diagnostic_logs(self, name, flexible.id, args.log_workspace_id, archive)
         self.endpoint = flexible.fully_qualified_domain_name
         self.server_id = flexible.id
         # The URI names the secret; it is not the password, so it need not stay secret.
@@ -199,6 +202,7 @@ class CellFacts:
     geo_backup: GeoBackupDecision
     geo_vault: VaultRef | None = None  # in the paired region, only when geo backup is on
     log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace
+    archive_account_id: Any = None  # Input[str]: the cell's immutable log archive, if any
     alert_action_group_id: Any = None  # Input[str]: the cell's action group; None: none
 
 
@@ -234,6 +238,7 @@ def encrypted_flexible_server(
             geo_key_uri=key.geo_key_uri,
             geo_identity_id=key.geo_identity_id,
             log_workspace_id=cell.log_workspace_id,
+            archive_account_id=cell.archive_account_id,
             alert_action_group_id=cell.alert_action_group_id,
         ),
         pulumi.ResourceOptions(parent=parent),

@@ -62,15 +62,22 @@ class LogWorkspace(pulumi.ComponentResource):
 
 
 def diagnostic_logs(
-    parent: pulumi.Resource, name: str, server_id: Any, workspace_id: Any
+    parent: pulumi.Resource,
+    name: str,
+    server_id: Any,
+    workspace_id: Any,
+    archive_account_id: Any = None,
 ) -> azure.monitor.DiagnosticSetting:
     """Every log category of the server (PostgreSQL log with pgaudit's records, sessions,
-    query store) to the workspace, in resource-specific tables."""
+    query store) to the workspace, in resource-specific tables, and for a regulated server
+    also to the cell's immutable archive (``archive_account_id``)."""
+    archive = {"storage_account_id": archive_account_id} if archive_account_id is not None else {}
     return azure.monitor.DiagnosticSetting(
         f"{name}-diagnostics",
         name=DIAGNOSTIC_SETTING_NAME,
         resource_uri=server_id,
         workspace_id=workspace_id,
+        **archive,
         log_analytics_destination_type="Dedicated",
         logs=[{"category_group": "allLogs", "enabled": True}],
         opts=pulumi.ResourceOptions(parent=parent),

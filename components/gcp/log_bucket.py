@@ -3,8 +3,9 @@ cell's log key (Cloud KMS, same region, usable by the project's Cloud Logging se
 account only), retained for the cell's longest tier retention, and a sink that routes
 the instances' logs (pgaudit's records arrive as Data Access audit logs) into it.
 
-A locked retention cannot be shortened, so only production cells holding a regulated
-server lock it; dev stays unlocked.
+A locked retention cannot be shortened, so only production cells holding a server of a
+regulated tier lock it (the GCP immutable archive); dev stays unlocked. The same logs are
+excluded from the ``_Default`` sink, and Data Access audit logs are enabled for Cloud SQL.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from components.args import EncryptionArgs
 from components.gcp.key import CloudKmsKey, CloudKmsKeyArgs
 
 CLOUDSQL_LOGS = 'resource.type="cloudsql_database"'
+CLOUDSQL_SERVICE = "cloudsql.googleapis.com"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class CellLogBucket(pulumi.ComponentResource):
             # The key's grant to Cloud Logging first, or the bucket cannot use it.
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[key]),
         )
+        cloudsql_logs = f'{CLOUDSQL_LOGS} AND resource.labels.region="{args.region}"'
         gcp.logging.ProjectSink(
             f"{name}-sink",
             name=args.bucket_id,
@@ -79,9 +82,29 @@ class CellLogBucket(pulumi.ComponentResource):
                 f"logging.googleapis.com/projects/{args.project}/locations/{args.region}"
                 f"/buckets/{args.bucket_id}"
             ),
-            filter=f'{CLOUDSQL_LOGS} AND resource.labels.region="{args.region}"',
+            filter=cloudsql_logs,
             unique_writer_identity=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket]),
+        )
+        # A project exclusion applies to the _Default sink only: the same logs stop reaching
+        # the _Default bucket, which is global (outside any residency zone) and kept 30 days
+        # under Google's key. Our sink above is unaffected, so they land in-zone only.
+        gcp.logging.ProjectExclusion(
+            f"{name}-default-exclusion",
+            name=f"{args.bucket_id}-cloudsql-{args.region}",
+            project=args.project,
+            description="tenancy: Cloud SQL logs of this cell go to its regional bucket only",
+            filter=cloudsql_logs,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # pgaudit's records are Data Access audit logs, which Cloud SQL writes only when the
+        # project enables them. Authoritative for cloudsql.googleapis.com's audit config.
+        gcp.projects.IAMAuditConfig(
+            f"{name}-cloudsql-data-access",
+            project=args.project,
+            service=CLOUDSQL_SERVICE,
+            audit_log_configs=[{"log_type": "DATA_READ"}, {"log_type": "DATA_WRITE"}],
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.bucket_name = bucket.name
         self.register_outputs({"bucket_name": self.bucket_name})

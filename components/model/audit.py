@@ -74,6 +74,21 @@ def resolve_audit(
     )
 
 
+# S3 Object Lock modes: COMPLIANCE binds even the account root; GOVERNANCE lets holders of
+# s3:BypassGovernanceRetention clean up a dev cell.
+LockMode = Literal["COMPLIANCE", "GOVERNANCE"]
+
+
+def archive_lock_mode(production: bool) -> LockMode:
+    return "COMPLIANCE" if production else "GOVERNANCE"
+
+
+def archive_retention_days(audits: Iterable[ServerAudit]) -> int | None:
+    """How long a cell's immutable archive keeps what it receives: the longest retention of
+    its regulated servers; None when no server of the cell is regulated (no archive)."""
+    return max((a.log_retention_days for a in audits if a.regulated), default=None)
+
+
 def postgres_settings(audit: ServerAudit) -> Mapping[str, str]:
     """The server settings every cloud sets (PostgreSQL's own spelling: on/off).
 

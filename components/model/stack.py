@@ -34,6 +34,9 @@ OPTIONAL_KEYS = (
     "tenancy:app",
     "tenancy:repositoryUrl",  # the repository's web address, for links in SARIF
     "tenancy:alerts",
+    # Azure creates an immutability policy only Unlocked: a new production cell's first
+    # deployment sets this, and the next one (without it) locks the archive.
+    "tenancy:logArchiveFirstDeploy",
     PROMETHEUS_OPERATOR_KEY,
 )
 REPOSITORY_URL_HINT = (
@@ -66,6 +69,8 @@ class StackSettings:
     given: frozenset[str] = frozenset()
     # Where alarms notify (tenancy:alerts); at least one in production.
     alerts: tuple[AlertChannel, ...] = ()
+    # The first deployment of a cell's Azure log archive: its policy starts Unlocked.
+    log_archive_first_deploy: bool = False
     # The cell's cluster has the Prometheus operator (tenancy:prometheusOperator).
     prometheus_operator: bool = False
 
@@ -139,6 +144,16 @@ def _check_values(stack: str, cell: Cell, config: dict[str, Any], file: str) -> 
                 "tenancy:allowDestroy",
                 "deletion protection cannot be switched off in production",
                 "remove tenancy:allowDestroy from this prod stack",
+            )
+        )
+    first = config.get("tenancy:logArchiveFirstDeploy", False)
+    if not (isinstance(first, bool) or first in ("true", "false")):
+        issues.append(
+            _issue(
+                file,
+                "tenancy:logArchiveFirstDeploy",
+                f"expected true or false, got {first!r}",
+                "set true for a new cell's first deployment only, then remove it",
             )
         )
     if "tenancy:repositoryUrl" in config:
@@ -276,6 +291,7 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         allow_destroy=config.get("tenancy:allowDestroy") in (True, "true"),
         given=_given_settings(config),
         alerts=alerts,
+        log_archive_first_deploy=config.get("tenancy:logArchiveFirstDeploy") in (True, "true"),
         prometheus_operator=prometheus_operator,
     )
 

@@ -8,6 +8,7 @@ import pulumi
 
 from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
 from components.aws.alarms import CellAlerting, CellAlertingArgs
+from components.aws.audit_archive import ArchiveFacts, AuditArchive, AuditArchiveArgs
 from components.aws.aurora import CellFacts
 from components.aws.export_bucket import ExportBucket, ExportBucketArgs
 from components.aws.log_archive import CellLogKey, CellLogKeyArgs
@@ -22,6 +23,7 @@ from components.aws.silo import (
 )
 from components.aws.workload_identity import IrsaRole, IrsaRoleArgs
 from components.k8s.workload import APP_NAME
+from components.model.audit import archive_lock_mode, archive_retention_days
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.stack import StackSettings
@@ -30,7 +32,13 @@ from components.model.workloads import WorkloadSpec
 from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
-from infra.servers import DeployedServers, deploy_servers, keep_departed_keys
+from infra.servers import (
+    DeployedServers,
+    archived_frameworks,
+    deploy_servers,
+    keep_departed_keys,
+    server_audit,
+)
 
 
 def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
@@ -57,14 +65,16 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
     return network.network
 
 
-def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
+def _cell_tags(
+    settings: StackSettings, blueprint: Blueprint, compliance: tuple[str, ...] = ()
+) -> dict[str, str]:
     return resource_tags(
         "aws",
         tenant="shared",
         tier="cell",
         isolation="network",  # the tag rule's value for cell-wide infrastructure
         residency=blueprint.residency,
-        compliance=(),
+        compliance=compliance,
         environment=settings.cell.environment,
     )
 
@@ -125,6 +135,36 @@ def _export_bucket(settings: StackSettings, blueprint: Blueprint) -> ExportBucke
     return bucket
 
 
+def _archive(settings: StackSettings, blueprint: Blueprint, key_arn: object) -> ArchiveFacts | None:
+    """The cell's immutable copy of its regulated servers' logs (none without one)."""
+    retention = archive_retention_days(server_audit(spec) for spec in blueprint.servers)
+    if retention is None:
+        return None
+    cell = settings.cell
+    env = cell.environment
+    archive = AuditArchive(
+        "cell-audit-archive",
+        AuditArchiveArgs(
+            bucket_name=physical_name(
+                "aws.s3_bucket",
+                NAME_PREFIX,
+                env,
+                CELL_LOGS,
+                "archive",
+                unique_seed=f"{pulumi.get_project()}/{cell.stack}",
+            ),
+            stream_name=physical_name("aws.resource", NAME_PREFIX, env, CELL_LOGS, "archive"),
+            region=cell.region,
+            kms_key_arn=key_arn,
+            retention_days=retention,
+            lock_mode=archive_lock_mode(cell.is_production),
+            tags=_cell_tags(settings, blueprint, archived_frameworks(blueprint)),
+            protect=cell.is_production,
+        ),
+    )
+    return archive.facts
+
+
 class Cell:
     """An AWS cell (see ``infra.cells.CloudCell``)."""
 
@@ -140,6 +180,7 @@ class Cell:
             log_key_arn=log_key.arn,
             alert_topic_arn=alerting.topic_arn,
             monitoring_role_arn=alerting.monitoring_role_arn,
+            archive=_archive(self.settings, self.blueprint, log_key.arn),
         )
 
         def build(spec: ServerSpec, args: ServerArgs) -> TierServer:

@@ -8,8 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure
 
-from components.args import NetworkArgs, PoolerEndpoint, ServerArgs
+from components.args import EncryptionArgs, NetworkArgs, PoolerEndpoint, ServerArgs
 from components.azure.alarms import CellAlerting, CellAlertingArgs
+from components.azure.audit_archive import AuditArchive, AuditArchiveArgs
 from components.azure.export_bucket import ExportBucket, ExportBucketArgs
 from components.azure.flexible_server import CellFacts, sku_for
 from components.azure.key import VaultRef
@@ -30,8 +31,9 @@ from components.azure.workload_identity import (
     WorkloadIdentityArgs as EntraWorkloadIdentityArgs,
 )
 from components.k8s.workload import APP_NAME
+from components.model.audit import archive_retention_days
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
-from components.model.keys import is_regulated
+from components.model.keys import REGULATED_ROTATION_DAYS, is_regulated
 from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
@@ -39,17 +41,25 @@ from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
-from infra.servers import DeployedServers, deploy_servers, keep_departed_keys, server_audit
+from infra.servers import (
+    DeployedServers,
+    archived_frameworks,
+    deploy_servers,
+    keep_departed_keys,
+    server_audit,
+)
 
 
-def _cell_tags(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
+def _cell_tags(
+    settings: StackSettings, blueprint: Blueprint, compliance: tuple[str, ...] = ()
+) -> dict[str, str]:
     return resource_tags(
         "azure",
         tenant=SHARED_TENANT,
         tier="cell",
         isolation="network",
         residency=blueprint.residency,
-        compliance=(),
+        compliance=compliance,
         environment=settings.cell.environment,
     )
 
@@ -163,8 +173,50 @@ def cell_facts(
         geo_backup=geo,
         geo_vault=geo_vault,
         log_workspace_id=_log_workspace(settings, blueprint, group, tags).workspace_id,
+        archive_account_id=_archive(settings, blueprint, group, vault, client),
         alert_action_group_id=_alerting(settings, group, tags),
     )
+
+
+def _archive(
+    settings: StackSettings,
+    blueprint: Blueprint,
+    group: Any,
+    vault: VaultRef,
+    client: Any,
+) -> Any:
+    """The cell's immutable copy of its regulated servers' logs; None without one."""
+    retention = archive_retention_days(server_audit(spec) for spec in blueprint.servers)
+    if retention is None:
+        return None
+    cell = settings.cell
+    env = cell.environment
+    archive = AuditArchive(
+        "cell-audit-archive",
+        AuditArchiveArgs(
+            account_name=physical_name(
+                "azure.storage_account",
+                NAME_PREFIX,
+                env,
+                CELL_LOGS,
+                unique_seed=f"{pulumi.get_project()}/{cell.stack}",
+            ),
+            key_name=physical_name("azure.key_vault_key", NAME_PREFIX, env, CELL_LOGS, "archive"),
+            identity_name=physical_name("azure.resource", NAME_PREFIX, env, CELL_LOGS, "archive"),
+            resource_group_name=group,
+            location=cell.region,
+            vault=vault,
+            subscription_id=client.subscription_id,
+            retention_days=retention,
+            # Azure creates the policy only Unlocked; production locks it from the next deploy.
+            locked=cell.is_production and not settings.log_archive_first_deploy,
+            tags=_cell_tags(settings, blueprint, archived_frameworks(blueprint)),
+            # The archive exists only for regulated tiers: their key rules (HSM, 90 days).
+            encryption=EncryptionArgs(rotation_period_days=REGULATED_ROTATION_DAYS, hsm=True),
+            protect=cell.is_production,
+        ),
+    )
+    return archive.account_id
 
 
 def _alerting(settings: StackSettings, group: Any, tags: dict[str, str]) -> Any:

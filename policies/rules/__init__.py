@@ -12,6 +12,7 @@ from . import (
     exports,
     keys,
     kubernetes,
+    logs,
     network,
     pooling,
     residency,
@@ -34,6 +35,7 @@ FAMILIES = (
     stack,
     audit,
     exports,
+    logs,
     alarms,
 )
 RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)

@@ -1,6 +1,6 @@
 """Every server of every example stack records what its tier asks for (offline plans).
 
-A server holding a HIPAA or PCI tenant records writes too (``ddl,role,write``), others
+A server of a tier with a HIPAA or PCI tenant (catalog-wide) records writes too (``ddl,role,write``), others
 ``ddl,role``; a tier's ``database.audit`` section overrides both.
 """
 
@@ -26,10 +26,23 @@ CASES = [(cloud, stack) for cloud, stacks in STACKS.items() for stack in stacks]
 LOGGED_EVENTS = ("log_disconnections", "log_lock_waits", "log_connections")
 
 
-def _expected_classes(plan: Plan, owner: dict[str, Any]) -> str:
+def _regulated_tiers() -> set[str]:
+    """Tiers with a HIPAA or PCI tenant anywhere in the catalog (as for keys and backups)."""
+    return {
+        t["tier"]
+        for t in catalog_data()["tenants"]
+        if {"hipaa", "pci"} & set(t.get("compliance", ()))
+    }
+
+
+def _server_tier(plan: Plan, owner: dict[str, Any]) -> str:
     name = owner["name"].split("-", 1)[1]
-    tenants = [t for t in plan.tenants.values() if name in (t["id"], t["shard"])]
-    regulated = any({"hipaa", "pci"} & set(t["compliance"]) for t in tenants)
+    (tier,) = {t["tier"] for t in plan.tenants.values() if name in (t["id"], t["shard"])}
+    return tier
+
+
+def _expected_classes(plan: Plan, owner: dict[str, Any]) -> str:
+    regulated = _server_tier(plan, owner) in _regulated_tiers()
     return "ddl,role,write" if regulated else "ddl,role"
 
 
@@ -81,6 +94,7 @@ def test_every_server_loads_pgaudit_with_its_tiers_classes(cloud: str, stack: st
         elif cloud == "azure":
             assert "pgaudit" in settings["shared_preload_libraries"].split(",")
             assert settings["azure.extensions"] == "pgaudit"
+            assert "%u@%d" in settings["log_line_prefix"]  # a tenant's role on every line
             assert settings["log_checkpoints"] == "on"
         else:
             assert settings["cloudsql.enable_pgaudit"] == "on"
@@ -262,7 +276,7 @@ def test_every_aurora_cluster_has_its_alarms_notifying_the_cells_topic(stack: st
 
 
 def _role(plan: Plan) -> str:
-    (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r["name"].startswith("cell-")]
+    (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r["name"].startswith("cell-alerts")]
     return str(role["inputs"]["name"])
 
 

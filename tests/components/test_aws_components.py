@@ -54,6 +54,8 @@ UNTAGGABLE = {
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy",
+    # The log archive's subscription filter belongs to its (tagged) log group.
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
 }
 
 
@@ -506,8 +508,7 @@ def test_logical_names_derive_from_tenant_ids_and_shards(any_plan: Plan) -> None
                 "aws:ec2/subnet:Subnet",
             )
         ):
-            # The cell's log key, alerting and export bucket are the cell's, not any
-            # tenant's or shard's.
-            cell = ("cell-log-key-", "cell-alerts-", "cell-exports-")
+            # The cell's log key, alerting, export bucket and log archive are the cell's.
+            cell = ("cell-log-key-", "cell-alerts-", "cell-exports-", "cell-audit-archive-")
             prefixes = (*(owner + "-" for owner in owners), *cell)
             assert resource["name"].startswith(prefixes), resource["name"]

@@ -11,7 +11,7 @@ import pytest
 
 from policies import framework
 from policies.rules import FAMILIES, RULES
-from policies.types import DATABASES, KEY_TYPES, POOLERS
+from policies.types import DATABASES, KEY_TYPES, LOG_DESTINATIONS, POOLERS
 
 ROOT = Path(__file__).resolve().parents[2]
 ID = re.compile(
@@ -99,6 +99,23 @@ POOLER_MATRIX = (
 def test_every_pooler_control_has_a_rule_on_its_cloud(control: str, cloud: str) -> None:
     assert cloud in POOLERS
     assert [r for r in RULES if control in r.matrix and r.cloud == cloud], (control, cloud)
+
+
+LOG_MATRIX = (
+    framework.LOGS_IN_ZONE,
+    framework.LOGS_CMK,
+    framework.LOGS_RETENTION,
+    framework.LOGS_ARCHIVE,
+)
+
+
+@pytest.mark.parametrize("control", LOG_MATRIX)
+@pytest.mark.parametrize("cloud", sorted(LOG_DESTINATIONS))
+def test_every_log_control_has_a_rule_on_every_cloud(control: str, cloud: str) -> None:
+    cell = [r for r in RULES if control in r.matrix and r.cloud == cloud]
+    assert cell, f"no {control} rule for {cloud}"
+    if control != framework.LOGS_ARCHIVE:  # the archive is judged per regulated server
+        assert any(LOG_DESTINATIONS[cloud] in r.types for r in cell), (control, cloud)
 
 
 @pytest.mark.parametrize("cloud", sorted(KEY_TYPES))

@@ -178,6 +178,106 @@ def _pgaudit_flag_off(mp: pytest.MonkeyPatch) -> None:
     patch_static(mp, CloudSqlServer, "_settings", change)
 
 
+def _log_mutation(cls: type, change: Callable[[dict[str, Any]], None]) -> Callable[..., None]:
+    return lambda mp: patch_resource(mp, cls, lambda _n, kw: change(kw))
+
+
+def _lock_mode(mode: str) -> Callable[[dict[str, Any]], None]:
+    return lambda kw: kw["rule"]["default_retention"].update(mode=mode)
+
+
+def _immutability(**policy: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda kw: kw["immutable_storage_with_versioning"]["immutability_policy"].update(policy)
+
+
+LOG_MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
+    (
+        "aws-log-group-provider-key",
+        AWS,
+        _log_mutation(aws.cloudwatch.LogGroup, lambda kw: kw.pop("kms_key_id")),
+        "aws-logs-destination-configure-zone-key-retention",
+    ),
+    (
+        "aws-log-group-kept-a-month",
+        AWS,
+        _log_mutation(aws.cloudwatch.LogGroup, lambda kw: kw.update(retention_in_days=30)),
+        "aws-logs-destination-configure-zone-key-retention",
+    ),
+    (
+        "aws-archive-bucket-outside-zone",
+        AWS,
+        _log_mutation(aws.s3.Bucket, lambda kw: kw.update(region="us-east-1")),
+        "aws-logs-destination-configure-zone-key-retention",
+    ),
+    (
+        "aws-archive-governance-in-prod",
+        AWS,
+        _log_mutation(aws.s3.BucketObjectLockConfiguration, _lock_mode("GOVERNANCE")),
+        "aws-logs-archive-enable-object-lock",
+    ),
+    (
+        "aws-archive-not-subscribed",
+        AWS,
+        _log_mutation(
+            aws.cloudwatch.LogSubscriptionFilter, lambda kw: kw.update(log_group="/elsewhere")
+        ),
+        "aws-logs-archive-enable-object-lock",
+    ),
+    (
+        "azure-workspace-outside-zone",
+        AZURE,
+        _log_mutation(azure.operationalinsights.Workspace, lambda kw: kw.update(location="eastus")),
+        "azure-monitor-destination-configure-zone-key-retention",
+    ),
+    (
+        "azure-archive-geo-replicated",
+        AZURE,
+        _log_mutation(
+            azure.storage.StorageAccount, lambda kw: kw.update(sku={"name": "Standard_GRS"})
+        ),
+        "azure-monitor-destination-configure-zone-key-retention",
+    ),
+    (
+        "azure-archive-refuses-appends",
+        AZURE,
+        _log_mutation(
+            azure.storage.StorageAccount, _immutability(allow_protected_append_writes=False)
+        ),
+        "azure-storage-archive-enable-immutability",
+    ),
+    (
+        "azure-archive-unlocked-in-prod",
+        AZURE,
+        _log_mutation(azure.storage.StorageAccount, _immutability(state="Unlocked")),
+        "azure-storage-archive-enable-immutability",
+    ),
+    (
+        "azure-diagnostics-skip-archive",
+        AZURE,
+        _log_mutation(azure.monitor.DiagnosticSetting, lambda kw: kw.pop("storage_account_id", 0)),
+        "azure-storage-archive-enable-immutability",
+    ),
+    (
+        "gcp-log-bucket-global",
+        GCP,
+        _log_mutation(gcp.logging.ProjectBucketConfig, lambda kw: kw.update(location="global")),
+        "gcp-logging-destination-configure-zone-key-retention",
+    ),
+    (
+        "gcp-cloudsql-logs-reach-default",
+        GCP,
+        _log_mutation(gcp.logging.ProjectExclusion, lambda kw: kw.update(disabled=True)),
+        "gcp-logging-destination-configure-zone-key-retention",
+    ),
+    (
+        "gcp-log-bucket-unlocked-in-prod",
+        GCP,
+        _log_mutation(gcp.logging.ProjectBucketConfig, lambda kw: kw.update(locked=False)),
+        "gcp-logging-bucket-enable-locked-retention",
+    ),
+]
+
+
 def _no_deadlock_alarm(mp: pytest.MonkeyPatch) -> None:
     def change(_name: str, kwargs: dict[str, Any]) -> None:
         if kwargs["metric_name"] == "Deadlocks":
@@ -471,6 +571,7 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
         "k8s-networking-networkpolicy-enable-default-deny",
     ),
     ("k8s-pdb-selects-nothing", AZURE, _no_pdb, "k8s-policy-pdb-enable-disruption-budget"),
+    *LOG_MUTATIONS,
 ]
 
 
