@@ -152,7 +152,7 @@ def test_a_refused_statement_is_named_and_tenants_before_it_stay_applied(
 ) -> None:
     dsn = admin_db("bulk_refused")
     # A schema the admin does not own and cannot take over: ALTER SCHEMA ... OWNER fails.
-    with psycopg.connect(pg.dsn(psycopg.conninfo.conninfo_to_dict(dsn)["dbname"])) as su:
+    with psycopg.connect(pg.dsn(str(psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]))) as su:
         su.execute("CREATE SCHEMA tenant_brz")
     tenants = [TenantDb(f"bra{i}") for i in range(30)] + [TenantDb("brz")]
     with pytest.raises(
