@@ -49,6 +49,7 @@ bench: venv postgres
 	$(PY) benchmarks/bench_pooler.py
 	$(PY) benchmarks/bench_move.py
 	$(PY) benchmarks/bench_offboard.py
+	$(PY) benchmarks/bench_db_apply.py
 
 schema: venv
 	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json

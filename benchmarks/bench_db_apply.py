@@ -26,17 +26,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from components.postgres.apply import apply_plan  # noqa: E402
 from components.postgres.sqlplan import TenantDb, build_plan  # noqa: E402
-from tests.support.pgserver import start_server  # noqa: E402
+from tests.support.pgserver import PgServer, start_server  # noqa: E402
 
 ADMIN = "admin"
 FIRST_TARGET_S = 10.0
 NOOP_TARGET_S = 1.0
 
 
-def _admin_database(superuser_dsn: str, server: object, name: str) -> str:
-    with psycopg.connect(superuser_dsn, autocommit=True) as conn:
+def _admin_database(server: PgServer, name: str) -> str:
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" OWNER {ADMIN}')
-    return server.dsn(name, user=ADMIN)  # type: ignore[attr-defined]
+    return server.dsn(name, user=ADMIN)
 
 
 def _run(isolation: str, tenants: int, dsn: str) -> None:
@@ -69,7 +69,7 @@ def main() -> None:
             conn.execute(f"CREATE ROLE {ADMIN} LOGIN CREATEDB CREATEROLE")
         print(f"db apply at fleet size (PostgreSQL 15, as {ADMIN}: LOGIN CREATEDB CREATEROLE)")
         for isolation in args.isolation:
-            dsn = _admin_database(server.dsn(), server, f"bench_{isolation}")
+            dsn = _admin_database(server, f"bench_{isolation}")
             _run(isolation, args.tenants, dsn)
 
 

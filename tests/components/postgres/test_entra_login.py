@@ -23,6 +23,7 @@ from psycopg.conninfo import make_conninfo
 from components.postgres.apply import ApplyError, apply_plan
 from components.postgres.sqlplan import (
     ENTRA_MAPPING_FUNCTION,
+    SqlPlan,
     TenantDb,
     build_plan,
     entra_label,
@@ -70,7 +71,7 @@ def azure_like(pg: PgServer) -> Callable[[str], str]:
     return create
 
 
-def _plan(tenant: str, object_id: str | None = OBJECT_ID, active: bool = True):  # type: ignore[no-untyped-def]
+def _plan(tenant: str, object_id: str | None = OBJECT_ID, active: bool = True) -> SqlPlan:
     return build_plan(tenant, "silo", [TenantDb(tenant, active=active, entra_object_id=object_id)])
 
 
