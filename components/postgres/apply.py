@@ -42,6 +42,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import psycopg
+import psycopg.errors
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -142,7 +143,8 @@ def check_all(
             chunk = indexes[start : start + CHECKS_PER_QUERY * 10]
             checks = [statements[i].done for i in chunk]
             _count(report)
-            if not _answer(conn, chunk, _bulk_query(checks), answers):  # type: ignore[arg-type]
+            error = _answer(conn, chunk, _bulk_query(checks), answers)  # type: ignore[arg-type]
+            if error is not None and not _template_cannot_run(error):
                 _answer_each(conn, statements, chunk, answers, report)
     for start in range(0, len(loose), CHECKS_PER_QUERY):
         chunk = loose[start : start + CHECKS_PER_QUERY]
@@ -150,7 +152,7 @@ def check_all(
             sql.SQL(", ").join(sql.SQL("({})").format(statements[i].done) for i in chunk)
         )
         _count(report)
-        if not _answer(conn, chunk, (query, []), answers):
+        if _answer(conn, chunk, (query, []), answers) is not None:
             _answer_each(conn, statements, chunk, answers, report)
     return answers
 
@@ -180,16 +182,22 @@ def _answer(
     indexes: Sequence[int],
     query: tuple[sql.Composed, list[object]],
     answers: list[bool | None],
-) -> bool:
-    """Fill ``answers`` at ``indexes`` from ``query``; False (answers left None) if it failed."""
+) -> psycopg.Error | None:
+    """Fill ``answers`` at ``indexes`` from ``query``; the error (answers left None) if it failed."""
     try:
         with conn.transaction():  # a failed query must not abort an outer transaction
             rows = conn.execute(query[0], query[1]).fetchall()
-    except psycopg.Error:
-        return False
+    except psycopg.Error as error:
+        return error
     for index, row in zip(indexes, rows, strict=True):
         answers[index] = row[0]
-    return True
+    return None
+
+
+def _template_cannot_run(error: psycopg.Error) -> bool:
+    """A table or schema the template itself names is missing (a fresh server's marker):
+    every check of that template fails alike, so asking each on its own is wasted."""
+    return isinstance(error, (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName))
 
 
 def _bulk_key(check: object) -> tuple[object, ...] | None:
