@@ -39,7 +39,7 @@ unit: venv
 
 ## Figures, never assertions: plan vs bare loop, policy throughput, cost vs plan, RLS overhead on 1M rows,
 ## 500 clients through PgBouncer vs direct, a live 1M-row tenant move vs pg_dump | pg_restore,
-## export + erase of a 1M-row pool tenant next to busy neighbours.
+## export + erase of a 1M-row pool tenant next to busy neighbours, db apply of 1,000 tenants (first, no-op).
 bench: venv postgres
 	$(PY) benchmarks/bench_plan.py
 	$(PY) benchmarks/bench_plan.py --stacks
@@ -49,6 +49,7 @@ bench: venv postgres
 	$(PY) benchmarks/bench_pooler.py
 	$(PY) benchmarks/bench_move.py
 	$(PY) benchmarks/bench_offboard.py
+	$(PY) benchmarks/bench_db_apply.py
 
 schema: venv
 	$(VENV)/bin/tenancy schema --output stacks/tenants.schema.json

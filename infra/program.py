@@ -109,7 +109,12 @@ def deploy(settings: StackSettings, blueprint: Blueprint) -> None:
     connections = deployed.connections
     # After the servers: a silo identity is granted on its own server.
     namespaces = workloads.deploy(
-        settings, blueprint, cell, deployed.silo_servers, deployed.in_cluster_poolers
+        settings,
+        blueprint,
+        cell,
+        deployed.silo_servers,
+        deployed.in_cluster_poolers,
+        connections,
     )
     for tenant_id, namespace in namespaces.items():
         if tenant_id in connections:

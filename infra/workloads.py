@@ -44,6 +44,7 @@ def deploy(
     cell: CloudCell,
     servers: Mapping[str, TierServer],
     poolers: Sequence[InClusterPooler] = (),
+    connections: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``cell`` gives silo workloads their cloud identity, granted on their own server
     (``servers``: each silo tenant's, from the cell's deploy). ``poolers`` (GCP's
@@ -107,6 +108,8 @@ def deploy(
             if spec.is_silo
             else WorkloadIdentity({})
         )
+        if connections is not None and spec.owner in connections:
+            connections[spec.owner].update(identity.connection_facts)
         workload = TenantWorkload(
             f"{spec.owner}-workload",
             TenantWorkloadArgs(

@@ -1,11 +1,12 @@
 """Azure Workload Identity: a user-assigned identity that one ServiceAccount may federate into,
-made a Microsoft Entra administrator of its silo tenant's own Flexible Server so that the
-app can sign in with an Entra token instead of a password.
+so that the silo tenant's app signs in to its own Flexible Server with an Entra token instead
+of a password.
 
-Trade-off: Flexible Server has no narrower Entra grant as an ARM resource; an Entra
-administrator is a member of ``azure_pg_admin`` on that one server (the tenant's own, so no
-other tenant's data). Least privilege inside PostgreSQL would map the identity to the SQL
-plan's tenant role with ``pgaadauth_create_principal_with_oid`` instead."""
+The identity is *not* an Entra administrator of the server (an administrator is a member of
+``azure_pg_admin``). Inside PostgreSQL it is mapped, narrowly, to a login role that holds the
+tenant's role only: ``pgaadauth_create_principal_with_oid`` in the server's SQL plan
+(``components/postgres/sqlplan.py``), which ``tenancy db apply --stack-outputs`` runs with
+the identity's principal id (stack output ``tenants.<id>.entra_principal_id``)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,6 @@ import pulumi_azure_native as azure
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 
 
-def server_parts(server_id: str) -> tuple[str, str]:
-    """``/subscriptions/s/resourceGroups/RG/providers/.../flexibleServers/NAME`` -> (RG, NAME)."""
-    parts = server_id.strip("/").split("/")
-    lowered = [p.lower() for p in parts]
-    return parts[lowered.index("resourcegroups") + 1], parts[-1]
-
-
 @dataclass(frozen=True)
 class WorkloadIdentityArgs:
     identity_name: str  # physical name, from the naming module
@@ -35,11 +29,11 @@ class WorkloadIdentityArgs:
     namespace: str
     service_account: str
     tags: Mapping[str, str]
-    database_server_id: Any  # Input[str]: ARM id of the tenant's own Flexible Server
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
     client_id: pulumi.Output[str]
+    principal_id: pulumi.Output[str]  # the object id the database maps to a login role
 
     def __init__(
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
@@ -63,16 +57,6 @@ class WorkloadIdentity(pulumi.ComponentResource):
             audiences=[TOKEN_AUDIENCE],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        server = pulumi.Output.from_input(args.database_server_id).apply(server_parts)
-        azure.dbforpostgresql.Administrator(
-            f"{name}-database-admin",
-            resource_group_name=server.apply(lambda p: p[0]),
-            server_name=server.apply(lambda p: p[1]),
-            object_id=identity.principal_id,
-            principal_name=identity.name,
-            principal_type=azure.dbforpostgresql.PrincipalType.SERVICE_PRINCIPAL,
-            tenant_id=identity.tenant_id,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.client_id = identity.client_id
-        self.register_outputs({"client_id": self.client_id})
+        self.principal_id = identity.principal_id
+        self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id})

@@ -92,6 +92,16 @@ class CloudSqlServer(pulumi.ComponentResource):
             project=args.project,
             region=server.region,
             database_version=f"POSTGRES_{server.postgres_major_version}",
+            # A major upgrade of a primary with read replicas takes them along (pulumi-gcp
+            # 10.2: "in-place major version upgrades of read replicas along with the primary
+            # instance when database_version is updated"). The replicas' own databaseVersion
+            # is the same tier setting and they depend on the primary, so Pulumi updates
+            # them after it, to the version they already run by then.
+            **(
+                {"include_replicas_for_major_version_upgrade": True}
+                if server.replicas.min_count
+                else {}
+            ),
             encryption_key_name=args.kms_key_id,
             # The provider's flag: `pulumi destroy` refuses while it is on.
             deletion_protection=server.deletion_protection,

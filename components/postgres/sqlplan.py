@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from psycopg import sql
@@ -79,6 +79,11 @@ SETTING = "tenancy.tenant_id"
 RDS_IAM = "rds_iam"
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 _TENANT_ID = re.compile(TENANT_ID_PATTERN)
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# Azure Flexible Server's Entra mapping (the pgaadauth extension): a function that creates a
+# login role for one Entra object and records the object id in the role's security label.
+ENTRA_MAPPING_FUNCTION = "pgaadauth_create_principal_with_oid"
+ENTRA_LABEL_PROVIDER = "pgaadauth"
 
 # The tenant in effect; '' (what a custom setting reads after a transaction
 # that set it locally has ended) counts as unset, so access fails closed.
@@ -100,19 +105,28 @@ class TenantDb:
     active: bool = True
     connection_limit: int = 20
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    # Azure silo: object (principal) id of the workload's user-assigned managed identity,
+    # mapped to its own login role (entra_login_role) holding the tenant role only.
+    entra_object_id: str | None = None
 
     def __post_init__(self) -> None:
         # Quoting would make any id safe, but an id the catalog rejects must not get this far.
         if not _TENANT_ID.match(self.id):
             raise ValueError(f"invalid tenant id {self.id!r}: must match {TENANT_ID_PATTERN}")
+        if self.entra_object_id is not None and not GUID.match(self.entra_object_id):
+            raise ValueError(
+                f"invalid Entra object id {self.entra_object_id!r} for tenant {self.id}:"
+                " must be a GUID (the managed identity's principal id)"
+            )
 
     @classmethod
-    def from_placed(cls, placed: PlacedTenant) -> TenantDb:
+    def from_placed(cls, placed: PlacedTenant, entra_object_id: str | None = None) -> TenantDb:
         return cls(
             id=placed.id,
             active=placed.tenant.status == "active",
             connection_limit=placed.database.connection_limit,
             statement_timeout_ms=placed.database.statement_timeout_ms,
+            entra_object_id=entra_object_id,
         )
 
 
@@ -314,6 +328,82 @@ def _silo_tenant(tenant: TenantDb) -> list[Statement]:
             r=db,
         ),
         _revoke_public_create(tenant.id, database=name),
+        *_entra_login(tenant),
+    ]
+
+
+def entra_login_role(tenant_id: str) -> str:
+    """The login role Azure maps a silo tenant's managed identity to: ``entra_tenant_<id>``.
+
+    Its own prefix: ``tenant_<id>_...`` could be another tenant's role.
+    """
+    return "entra_" + tenant_role(tenant_id)
+
+
+def entra_label(object_id: str) -> str:
+    """The security label pgaadauth writes on a mapped role (a service principal, not admin)."""
+    return f"aadauth,oid={object_id.lower()},type=service"
+
+
+def _entra_login(tenant: TenantDb) -> list[Statement]:
+    """The narrow Entra mapping: the tenant's managed identity logs in as a role that holds
+    the tenant role and nothing else (never an Entra administrator of the server).
+
+    ``pgaadauth_create_principal_with_oid(roleName, objectId, objectType, isAdmin, isMfa)``
+    creates the role and labels it; it is not idempotent (the role then exists), so its
+    check reads the label: a role of that name mapped to another object, or made an
+    admin, is not "done" and the function then fails on the existing role, loudly.
+    Per-role settings are not inherited, so the login gets the tenant role's own.
+    """
+    if tenant.entra_object_id is None:
+        return []
+    login, role = entra_login_role(tenant.id), tenant_role(tenant.id)
+    oid = tenant.entra_object_id.lower()
+    can_login = sql.SQL("LOGIN" if tenant.active else "NOLOGIN")
+    return [
+        _stmt(
+            tenant.id,
+            f"map Entra identity {oid} (the workload's managed identity) to login role {login}",
+            f"SELECT * FROM {ENTRA_MAPPING_FUNCTION}({{r}}, {{oid}}, 'service', false, false)",
+            chk.security_label("role", login, ENTRA_LABEL_PROVIDER, entra_label(oid)),
+            r=sql.Literal(login),
+            oid=sql.Literal(oid),
+        ),
+        _stmt(
+            tenant.id,
+            f"grant {role} to {login}",
+            "GRANT {g} TO {r}",
+            chk.member_of(login, role),
+            g=_ident(role),
+            r=_ident(login),
+        ),
+        _stmt(
+            tenant.id,
+            f"set login={str(tenant.active).lower()} and connection limit"
+            f" {tenant.connection_limit} on {login}",
+            "ALTER ROLE {r} WITH {login} CONNECTION LIMIT {limit}",
+            chk.role_attributes(login, tenant.active, tenant.connection_limit),
+            r=_ident(login),
+            login=can_login,
+            limit=_int(tenant.connection_limit),
+        ),
+        _stmt(
+            tenant.id,
+            f"set statement_timeout {tenant.statement_timeout_ms} ms on {login}",
+            "ALTER ROLE {r} SET statement_timeout = {ms}",
+            chk.role_setting(login, f"statement_timeout={tenant.statement_timeout_ms}"),
+            r=_ident(login),
+            ms=_int(tenant.statement_timeout_ms),
+        ),
+        _stmt(
+            tenant.id,
+            f"search_path of {login} in database {role} is {MODEL_SCHEMA}, as for {role}",
+            "ALTER ROLE {r} IN DATABASE {d} SET search_path = {s}",
+            chk.role_database_setting(login, role, f"search_path={MODEL_SCHEMA}"),
+            r=_ident(login),
+            d=_ident(role),
+            s=_ident(MODEL_SCHEMA),
+        ),
     ]
 
 
@@ -823,11 +913,18 @@ def plan_for_server(
     tenants: Sequence[PlacedTenant],
     tables: Sequence[TenantTable] = DEFAULT_MODEL,
     cell: str = "",
+    entra_object_ids: Mapping[str, str] | None = None,
 ) -> SqlPlan:
+    """``entra_object_ids``: silo tenant id -> its workload identity's principal id (Azure),
+    known once the stack is deployed (``tenancy db apply --stack-outputs``)."""
     wrong = [t.id for t in tenants if t.isolation != isolation]
     if wrong:
         raise ValueError(f"tenants {wrong} are not {isolation} tenants")
-    return build_plan(server, isolation, [TenantDb.from_placed(t) for t in tenants], tables, cell)
+    ids = entra_object_ids or {}
+    if ids and isolation != "silo":
+        raise ValueError("Entra identities are mapped on silo servers only")
+    specs = [TenantDb.from_placed(t, ids.get(t.id)) for t in tenants]
+    return build_plan(server, isolation, specs, tables, cell)
 
 
 def cell_servers(catalog: Catalog, cell: Cell) -> dict[str, tuple[Isolation, list[PlacedTenant]]]:

@@ -34,6 +34,8 @@ class WorkloadIdentity:
 
     service_account_annotations: dict[str, Any]
     pod_labels: dict[str, str] = field(default_factory=dict)
+    # Added to the tenant's connection facts (stack output): how its app logs in.
+    connection_facts: dict[str, Any] = field(default_factory=dict)
 
 
 class CloudCell(Protocol):

@@ -39,6 +39,7 @@ from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
 from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
+from components.postgres.sqlplan import entra_login_role
 from components.tier_server import TierServer
 from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
 from infra.servers import (
@@ -363,10 +364,14 @@ class Cell:
                 namespace=spec.namespace,
                 service_account=APP_NAME,
                 tags=tags,
-                database_server_id=server.iam_resource,
             ),
         )
         return WorkloadIdentity(
             {"azure.workload.identity/client-id": identity.client_id},
             {"azure.workload.identity/use": "true"},
+            # The login role the SQL plan maps the identity to (tenancy db apply --stack-outputs).
+            {
+                "database_user": entra_login_role(spec.owner),
+                "entra_principal_id": identity.principal_id,
+            },
         )

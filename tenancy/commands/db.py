@@ -2,12 +2,21 @@
 
     tenancy db plan  --stack prod-aws-eu-central-1 [--shard free-01] [--catalog F]
     tenancy db apply --dsn DSN --stack prod-aws-eu-central-1 --shard free-01
+    tenancy db apply --dsn DSN --stack prod-azure-westeurope --shard stark \\
+        --stack-outputs outputs.json      # pulumi stack output --json > outputs.json
 
 A stack's servers are its bridge/pool shards (by shard name, e.g. ``free-01``)
 and its silo servers (by tenant id, e.g. ``acme``). ``apply`` talks to one
 server, so ``--shard`` is required when the stack has several. The DSN may
 also come from ``$TENANCY_DSN`` (keeps a password out of the process list), and
 libpq's own variables (PGPASSWORD, PGSSLMODE, ...) apply as usual.
+
+Azure silo servers: ``--stack-outputs`` gives each tenant's workload identity (its
+principal id, stack output ``tenants.<id>.entra_principal_id``), which the plan maps to
+the login role ``entra_tenant_<id>`` holding the tenant role only. Only a Microsoft Entra
+administrator of the server may call ``pgaadauth_create_principal_with_oid``: connect as
+one (an operators' group; password = ``az account get-access-token --resource-type
+oss-rdbms``). ``pulumi up`` applies the plan as the password admin, without this step.
 
 Exit codes: 0 ok, 1 orphans found with ``--fail-on-orphans``, 2 bad input or an
 unusable server -- always with a message on stderr, never a traceback.
@@ -16,6 +25,7 @@ unusable server -- always with a message on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +35,7 @@ import psycopg
 from components.model.catalog import Catalog
 from components.model.cell import parse_stack_name
 from components.postgres.apply import ApplyError, ApplyReport, apply_plan, describe
-from components.postgres.sqlplan import SqlPlan, cell_servers, plan_for_server
+from components.postgres.sqlplan import GUID, SqlPlan, cell_servers, plan_for_server
 from infra import program
 from tenancy.errors import CommandError
 from tenancy.stackfiles import known_stacks, read_stack_config
@@ -65,6 +75,13 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     apply.add_argument(
         "--fail-on-orphans", action="store_true", help="exit 1 when orphaned tenant objects exist"
     )
+    for sub in (plan, apply):
+        sub.add_argument(
+            "--stack-outputs",
+            type=Path,
+            help="`pulumi stack output --json` of the stack: Azure silo tenants' Entra"
+            " identities (tenants.<id>.entra_principal_id) are mapped to their login roles",
+        )
 
 
 def _catalog(stack: str, given: Path | None) -> Catalog:
@@ -91,10 +108,48 @@ def _plans(args: argparse.Namespace) -> list[SqlPlan]:
                 f"stack {args.stack} has no server {args.shard!r}; its servers: {known}"
             )
         servers = {args.shard: servers[args.shard]}
+    principals = _entra_principals(args.stack_outputs) if args.stack_outputs else {}
     return [
-        plan_for_server(name, iso, tenants, cell=args.stack)
+        plan_for_server(
+            name,
+            iso,
+            tenants,
+            cell=args.stack,
+            entra_object_ids={t.id: principals[t.id] for t in tenants if t.id in principals}
+            if iso == "silo"
+            else None,
+        )
         for name, (iso, tenants) in servers.items()
     ]
+
+
+def _entra_principals(path: Path) -> dict[str, str]:
+    """tenant id -> ``entra_principal_id`` from a ``pulumi stack output --json`` file."""
+    try:
+        outputs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _bad_input(
+            f"--stack-outputs {path}: cannot read it as JSON ({error});"
+            " write it with: pulumi stack output --json > outputs.json"
+        ) from None
+    tenants = outputs.get("tenants") if isinstance(outputs, dict) else None
+    if not isinstance(tenants, dict):
+        raise _bad_input(
+            f"--stack-outputs {path}: no 'tenants' object at the top level;"
+            " write it with: pulumi stack output --json > outputs.json"
+        )
+    principals: dict[str, str] = {}
+    for tenant_id, facts in tenants.items():
+        value = facts.get("entra_principal_id") if isinstance(facts, dict) else None
+        if value is None:
+            continue
+        if not isinstance(value, str) or not GUID.match(value):
+            raise _bad_input(
+                f"--stack-outputs {path}: tenants.{tenant_id}.entra_principal_id is {value!r},"
+                " not a GUID: use the file `pulumi stack output --json` writes after `pulumi up`"
+            )
+        principals[str(tenant_id)] = value
+    return principals
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ REPLACEMENT = "replacement"
 PROTECT_LOST = "protect-lost"
 DELETION_PROTECTION_LOST = "deletion-protection-lost"
 MAJOR_DOWNGRADE = "major-downgrade"
+MAJOR_UPGRADE_WITH_REPLICAS = "major-upgrade-with-replicas"
 FLAG_KINDS = (
     RETIER_WITHOUT_MOVE,
     OLD_HOME_DELETE,
@@ -47,6 +48,7 @@ FLAG_KINDS = (
     STATEFUL_DELETE,
     REPLACEMENT,
     MAJOR_DOWNGRADE,
+    MAJOR_UPGRADE_WITH_REPLICAS,
     PROTECT_LOST,
     DELETION_PROTECTION_LOST,
 )
@@ -496,15 +498,36 @@ def _warnings(change: TenantChange) -> list[Warning]:
     return found
 
 
+AZURE_SERVER = "azure-native:dbforpostgresql:Server"
+
+
+def azure_replicas_of(server: dict[str, Any], resources: list[dict[str, Any]]) -> list[str]:
+    """Names of the Flexible Server read replicas whose source is ``server`` (by ARM id)."""
+    name = str(server["inputs"].get("serverName") or "").lower()
+    if server["type"] != AZURE_SERVER or not name:
+        return []
+    return sorted(
+        r["name"]
+        for r in resources
+        if r["type"] == AZURE_SERVER
+        and r["inputs"].get("createMode") == "Replica"
+        and isinstance(r["inputs"].get("sourceServerResourceId"), str)
+        and r["inputs"]["sourceServerResourceId"].lower().endswith(f"/flexibleservers/{name}")
+    )
+
+
 def _major_version_notice(
     result: PlanDiff,
     resource: dict[str, Any],
     owner: Owner,
     change: tuple[int, int],
     flag: Any,
+    replicas: list[str] = [],  # noqa: B006 -- read only
 ) -> None:
     """An in-place major upgrade is a warning (the server stays, with its data); a lower
-    major is a flag: no service downgrades in place, the deploy would fail halfway."""
+    major is a flag: no service downgrades in place, the deploy would fail halfway. So is
+    an upgrade of a Flexible Server with read replicas: Azure refuses it (replicas must
+    be deleted first and recreated on the new major), so the deploy would fail there."""
     old, new = change
     if new < old:
         flag(
@@ -513,6 +536,17 @@ def _major_version_notice(
             owner,
             f"lowers PostgreSQL {old} → {new}: no service downgrades in place; restore a "
             "dump into a new server instead",
+        )
+        return
+    if replicas:
+        flag(
+            MAJOR_UPGRADE_WITH_REPLICAS,
+            resource,
+            owner,
+            f"upgrades PostgreSQL {old} → {new} on a Flexible Server with read replicas"
+            f" ({', '.join(replicas)}): Azure cannot upgrade a server that has replicas, so"
+            " the deploy would fail; first set the tier's min_read_replicas to 0 and deploy,"
+            " then upgrade, then restore the replicas (they are recreated on the new major)",
         )
         return
     result.warnings.append(
@@ -641,7 +675,12 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
             flag(REPLACEMENT, new, owner, f"changing {', '.join(replace)} forces replacement{loss}")
         upgrade = major_change(new["type"], old["inputs"], new["inputs"])
         if upgrade is not None and not replace:
-            _major_version_notice(result, new, owner, upgrade, flag)
+            # Replicas now or after the deploy: Pulumi deletes them only after updating.
+            replicas = sorted(
+                set(azure_replicas_of(old, base["resources"]))
+                | set(azure_replicas_of(new, head["resources"]))
+            )
+            _major_version_notice(result, new, owner, upgrade, flag, replicas)
         if old["protect"] and not new["protect"]:
             flag(
                 PROTECT_LOST,

@@ -1,11 +1,14 @@
 """Workload identities, finished (issue 15, item 6): the GCP silo workload logs in with IAM
-as a database user holding its tenant's role only; connection facts carry read endpoints."""
+as a database user holding its tenant's role only; the Azure one is no server admin, and its
+principal id reaches ``tenancy db apply`` through the stack output; connection facts carry
+read endpoints."""
 
 from __future__ import annotations
 
 import pytest
 
 from components.gcp.workload_identity import iam_database_user
+from components.postgres.sqlplan import entra_login_role
 from tests.support.planview import planned
 
 USER = "gcp:sql/user:User"
@@ -58,3 +61,34 @@ def test_connection_facts_list_the_read_endpoints(stack: str, expected: dict[str
         endpoints = tenants[tenant]["replica_endpoints"]
         assert len(endpoints) == count, (tenant, endpoints)
         assert tenants[tenant]["endpoint"] not in endpoints
+
+
+@pytest.mark.parametrize("stack", ["dev-azure-westeurope", "prod-azure-westeurope"])
+def test_no_azure_workload_identity_is_an_entra_administrator(stack: str) -> None:
+    plan = planned(stack)
+    assert plan.silo_ids()
+    assert plan.of_type("azure-native:dbforpostgresql:Administrator") == []
+    primaries = [
+        s
+        for s in plan.of_type("azure-native:dbforpostgresql:Server")
+        if s["inputs"]["createMode"] == "Create"  # replicas follow their primary's
+    ]
+    assert primaries
+    for server in primaries:
+        # Entra sign-in stays on: the mapped login roles authenticate with Entra tokens.
+        assert server["inputs"]["authConfig"]["activeDirectoryAuth"] == "Enabled"
+
+
+@pytest.mark.parametrize("stack", ["dev-azure-westeurope", "prod-azure-westeurope"])
+def test_azure_silo_connection_facts_name_the_login_role_and_the_identity_to_map(
+    stack: str,
+) -> None:
+    plan = planned(stack)
+    tenants = plan.outputs["tenants"]
+    for tenant in plan.silo_ids():
+        facts = tenants[tenant]
+        assert facts["database_user"] == entra_login_role(tenant) == f"entra_tenant_{tenant}"
+        # The identity's principal id: unknown offline, resolved by pulumi up.
+        assert "entra_principal_id" in facts
+    shared = [t for t in tenants if t not in plan.silo_ids()]
+    assert shared and all("entra_principal_id" not in tenants[t] for t in shared)

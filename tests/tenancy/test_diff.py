@@ -28,6 +28,7 @@ from tenancy.diff import COMMENT_LIMIT, diff_plans, marker, render, validate_pla
 from tenancy.diff.compute import (
     DELETION_PROTECTION_LOST,
     MAJOR_DOWNGRADE,
+    MAJOR_UPGRADE_WITH_REPLICAS,
     MOVE_TARGET_DELETE,
     OLD_HOME_DELETE,
     PROTECT_LOST,
@@ -667,3 +668,54 @@ def test_validate_plan_rejects_a_malformed_moving_from() -> None:
         validate_plan({"stack": "s", "resources": [], "tenants": [row]}, "f")
     paths = {issue.path for issue in caught.value.issues}
     assert {"tenants[0].moving_from.tier", "tenants[0].moving_from.shard"} <= paths
+
+
+def _azure_server(name: str, version: str, replica_of: str | None = None) -> dict[str, Any]:
+    inputs: dict[str, Any] = {
+        "serverName": name,
+        "version": version,
+        "createMode": "Replica" if replica_of else "Create",
+        "tags": {"tenancy:tenant": "stark"},
+    }
+    if replica_of:
+        inputs["sourceServerResourceId"] = (
+            "/subscriptions/0/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL"
+            f"/flexibleServers/{replica_of}"
+        )
+    return {
+        "urn": f"urn:x::{name}",
+        "type": "azure-native:dbforpostgresql:Server",
+        "name": f"{name}-server",
+        "inputs": inputs,
+    }
+
+
+def test_azure_major_upgrade_of_a_server_with_read_replicas_is_flagged() -> None:
+    stack = "prod-azure-westeurope"
+    base = _synthetic(stack, [_azure_server("db1", "16"), _azure_server("db1r1", "16", "db1")], [])
+    head = _synthetic(stack, [_azure_server("db1", "17"), _azure_server("db1r1", "17", "db1")], [])
+    flags = diff_plans(base, head).flags
+    (flag,) = [f for f in flags if f.kind == MAJOR_UPGRADE_WITH_REPLICAS]
+    assert flag.name == "db1-server" and flag.owner == Owner("tenant", "stark")
+    assert "16 → 17" in flag.message and "db1r1-server" in flag.message
+
+
+def test_azure_major_upgrade_without_replicas_is_only_a_warning() -> None:
+    stack = "prod-azure-westeurope"
+    # Another server's replica does not count.
+    others = [_azure_server("db2", "16"), _azure_server("db2r1", "16", "db2")]
+    base = _synthetic(stack, [_azure_server("db1", "16"), *others], [])
+    head = _synthetic(stack, [_azure_server("db1", "17"), *others], [])
+    result = diff_plans(base, head)
+    assert result.flags == []
+    (warning,) = result.warnings
+    assert "PostgreSQL major upgrade 16 → 17 in place on `db1-server`" in warning.message
+
+
+def test_azure_major_upgrade_that_also_drops_the_replicas_is_still_flagged() -> None:
+    # Pulumi updates the primary before it deletes the replica: the upgrade still fails.
+    stack = "prod-azure-westeurope"
+    base = _synthetic(stack, [_azure_server("db1", "16"), _azure_server("db1r1", "16", "db1")], [])
+    head = _synthetic(stack, [_azure_server("db1", "17")], [])
+    kinds = {f.kind for f in diff_plans(base, head).flags}
+    assert MAJOR_UPGRADE_WITH_REPLICAS in kinds

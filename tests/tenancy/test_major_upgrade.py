@@ -1,5 +1,6 @@
 """The PostgreSQL major version is a tier setting (issue 15, item 5): it reaches every
-cloud's server, and raising it is an in-place upgrade in `tenancy diff`, not a danger."""
+cloud's server, and raising it is an in-place upgrade in `tenancy diff`, not a danger (but
+on a Flexible Server with read replicas, which Azure cannot upgrade)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import pytest
 
 from components.model.catalog import DEFAULT_POSTGRES_MAJOR_VERSION
 from components.model.clouds import CLOUD_TRAITS
-from tenancy.diff.compute import diff_plans
+from tenancy.diff.compute import (
+    AZURE_SERVER,
+    MAJOR_UPGRADE_WITH_REPLICAS,
+    azure_replicas_of,
+    diff_plans,
+)
 from tenancy.plan import plan_stack
 from tests.support.planview import Plan, catalog_data, write_catalog
 
@@ -54,7 +60,18 @@ def test_raising_a_tiers_major_is_an_in_place_upgrade_of_its_servers_only(
     assert any(spelled == str(s["inputs"][field]) for s in base.of_type(kind))
 
     diff = diff_plans(base.data, head.data)
-    assert not diff.flags, [f.message for f in diff.flags]
+    if kind == AZURE_SERVER:
+        # Flexible Server cannot upgrade a server that has read replicas; the enterprise
+        # silo server has one, so that upgrade is a danger flag (tests/tenancy/test_diff.py).
+        with_replicas = {
+            s["name"] for s in base.of_type(kind) if azure_replicas_of(s, base.resources)
+        }
+        assert with_replicas
+        assert {(f.kind, f.name) for f in diff.flags} == {
+            (MAJOR_UPGRADE_WITH_REPLICAS, name) for name in with_replicas
+        }
+    else:
+        assert not diff.flags, [f.message for f in diff.flags]
     assert not [c for c in diff.changes if c.action == "replace"]
     upgraded = [w for w in diff.warnings if "major upgrade 16 → 17 in place" in w.message]
     assert {w.tenant for w in upgraded} == silo_ids
