@@ -21,13 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_azure_native as azure
 
 from components.args import EncryptionArgs
-from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
-
-# Azure's range for immutabilityPeriodSinceCreationInDays.
-MAX_IMMUTABILITY_DAYS = 146000
+from components.azure.key import VaultRef
+from components.azure.storage_account import ImmutableAccountSpec, immutable_account
 
 
 @dataclass(frozen=True)
@@ -53,71 +50,27 @@ class AuditArchive(pulumi.ComponentResource):
         self, name: str, args: AuditArchiveArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("tenancy:azure:AuditArchive", name, None, opts)
-        key = VaultKey(
-            f"{name}-key",
-            VaultKeyArgs(
+        account = immutable_account(
+            name,
+            ImmutableAccountSpec(
+                account_name=args.account_name,
                 key_name=args.key_name,
                 identity_name=args.identity_name,
-                vault=args.vault,
                 subscription_id=args.subscription_id,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                vault=args.vault,
+                retention_days=args.retention_days,
+                locked=args.locked,
+                append_writes=True,  # diagnostics append to their hourly blobs
+                # Azure Monitor's diagnostic delivery comes in as a trusted service (not
+                # exercised here: no cloud account).
+                firewall_bypass="AzureServices",
                 tags=args.tags,
                 encryption=args.encryption,
                 protect=args.protect,
             ),
-            pulumi.ResourceOptions(parent=self),
-        )
-        account = azure.storage.StorageAccount(
-            f"{name}-account",
-            account_name=args.account_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            kind="StorageV2",
-            sku={"name": "Standard_ZRS"},
-            identity={"type": "UserAssigned", "user_assigned_identities": [key.identity_id]},
-            encryption={
-                "key_source": "Microsoft.Keyvault",
-                "key_vault_properties": {
-                    "key_name": args.key_name,
-                    "key_vault_uri": pulumi.Output.concat(
-                        "https://", args.vault.name, ".vault.azure.net/"
-                    ),
-                },
-                "encryption_identity": {"encryption_user_assigned_identity": key.identity_id},
-                "require_infrastructure_encryption": True,
-                "services": {"blob": {"enabled": True, "key_type": "Account"}},
-            },
-            immutable_storage_with_versioning={
-                "enabled": True,
-                "immutability_policy": {
-                    "allow_protected_append_writes": True,
-                    "immutability_period_since_creation_in_days": min(
-                        args.retention_days, MAX_IMMUTABILITY_DAYS
-                    ),
-                    "state": "Locked" if args.locked else "Unlocked",
-                },
-            },
-            minimum_tls_version="TLS1_2",
-            enable_https_traffic_only=True,
-            allow_blob_public_access=False,
-            allow_shared_key_access=False,
-            allow_cross_tenant_replication=False,
-            default_to_o_auth_authentication=True,
-            # No public endpoint; Azure Monitor's diagnostic delivery comes in as a trusted
-            # service (not exercised here: no cloud account).
-            public_network_access="Disabled",
-            network_rule_set={"default_action": "Deny", "bypass": "AzureServices"},
-            tags=dict(args.tags),
-            # The key's grant to the identity first, or the account cannot use the key.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[key]),
-        )
-        # Version-level immutability keeps every version; versioning must be on for it.
-        azure.storage.BlobServiceProperties(
-            f"{name}-blob-service",
-            account_name=account.name,
-            resource_group_name=args.resource_group_name,
-            blob_services_name="default",
-            is_versioning_enabled=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            parent=self,
         )
         self.account_id = account.id
         self.register_outputs({"account_id": self.account_id})

@@ -19,7 +19,8 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.args import EncryptionArgs
-from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
+from components.azure.key import VaultRef
+from components.azure.storage_account import ImmutableAccountSpec, immutable_account
 from components.model.erasure import EXPORT_RETENTION_DAYS
 
 CONTAINER = "exports"
@@ -53,34 +54,27 @@ class ExportBucket(pulumi.ComponentResource):
         self, name: str, args: ExportBucketArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("tenancy:azure:ExportBucket", name, None, opts)
-        key = VaultKey(
-            f"{name}-key",
-            VaultKeyArgs(
+        account = immutable_account(
+            name,
+            ImmutableAccountSpec(
+                account_name=args.account_name,
                 key_name=args.key_name,
                 identity_name=args.identity_name,
-                vault=args.vault,
                 subscription_id=args.subscription_id,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                vault=args.vault,
+                retention_days=args.retention_days,
+                locked=args.locked,
+                append_writes=False,  # an archive is written once
+                firewall_bypass="None",  # exports are uploaded by operators through Entra ID
                 tags=args.tags,
                 encryption=args.encryption,
                 protect=args.protect,
             ),
-            pulumi.ResourceOptions(parent=self),
-        )
-        account = azure.storage.StorageAccount(
-            f"{name}-account",
-            **self._account_inputs(args, key),
-            # The identity's grant on the key must exist before the account uses the key.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[key]),
+            parent=self,
         )
         after_account = pulumi.ResourceOptions(parent=self, depends_on=[account])
-        azure.storage.BlobServiceProperties(
-            f"{name}-blob-service",
-            account_name=args.account_name,
-            resource_group_name=args.resource_group_name,
-            blob_services_name="default",
-            is_versioning_enabled=True,  # version-level immutability needs versioning
-            opts=after_account,
-        )
         azure.storage.BlobContainer(
             f"{name}-container",
             account_name=args.account_name,
@@ -124,44 +118,3 @@ class ExportBucket(pulumi.ComponentResource):
         self.account_name = args.account_name
         self.retention_days = args.retention_days
         self.register_outputs({"account_name": account.name})
-
-    @staticmethod
-    def _account_inputs(args: ExportBucketArgs, key: VaultKey) -> dict[str, Any]:
-        vault_uri = pulumi.Output.concat("https://", args.vault.name, ".vault.azure.net/")
-        return {
-            "account_name": args.account_name,
-            "resource_group_name": args.resource_group_name,
-            "location": args.location,
-            "kind": "StorageV2",
-            "sku": {"name": "Standard_ZRS"},
-            # The engine's (and ARM's) form: a map of identity ids (as FlexibleServer uses).
-            "identity": pulumi.Output.from_input(key.identity_id).apply(
-                lambda identity: {
-                    "type": "UserAssigned",
-                    "user_assigned_identities": {identity: {}},
-                }
-            ),
-            "encryption": {
-                "key_source": "Microsoft.Keyvault",
-                "key_vault_properties": {"key_name": args.key_name, "key_vault_uri": vault_uri},
-                "encryption_identity": {"encryption_user_assigned_identity": key.identity_id},
-                "require_infrastructure_encryption": True,
-                "services": {"blob": {"enabled": True, "key_type": "Account"}},
-            },
-            "immutable_storage_with_versioning": {
-                "enabled": True,
-                "immutability_policy": {
-                    "immutability_period_since_creation_in_days": args.retention_days,
-                    "state": "Locked" if args.locked else "Unlocked",
-                    "allow_protected_append_writes": False,
-                },
-            },
-            "allow_blob_public_access": False,
-            "public_network_access": "Disabled",
-            "network_rule_set": {"default_action": "Deny", "bypass": "None"},
-            "allow_shared_key_access": False,
-            "allow_cross_tenant_replication": False,
-            "enable_https_traffic_only": True,
-            "minimum_tls_version": "TLS1_2",
-            "tags": dict(args.tags),
-        }
