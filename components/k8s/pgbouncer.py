@@ -28,7 +28,7 @@ import pulumi_random as random
 
 from components.args import PoolerArgs, PoolerEndpoint
 from components.k8s.namespace import QuotaReserve, cpu, memory
-from components.k8s.workload import RUN_AS
+from components.k8s.workload import RUN_AS, container_security
 from components.model.catalog import AppProfile
 from components.model.pgbouncer import (
     AUTH_DIR,
@@ -311,16 +311,7 @@ class PgBouncer(pulumi.ComponentResource):
                                 "period_seconds": 20,
                                 "failure_threshold": 3,
                             },
-                            "security_context": {
-                                "run_as_non_root": True,
-                                "run_as_user": RUN_AS,
-                                "run_as_group": RUN_AS,
-                                "allow_privilege_escalation": False,
-                                "read_only_root_filesystem": True,
-                                "privileged": False,
-                                "capabilities": {"drop": ["ALL"]},
-                                "seccomp_profile": {"type": "RuntimeDefault"},
-                            },
+                            "security_context": container_security(),
                             "volume_mounts": [
                                 {"name": "config", "mount_path": CONFIG_DIR, "read_only": True},
                                 {"name": "userlist", "mount_path": AUTH_DIR, "read_only": True},

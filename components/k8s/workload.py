@@ -65,7 +65,8 @@ def _behavior(app: AppProfile) -> k8s.autoscaling.v2.HorizontalPodAutoscalerBeha
     )
 
 
-def _container_security() -> k8s.core.v1.SecurityContextArgsDict:
+def container_security() -> k8s.core.v1.SecurityContextArgsDict:
+    """The restricted container context every tenancy pod runs with (apps and poolers)."""
     return {
         "run_as_non_root": True,
         "run_as_user": RUN_AS,
@@ -204,7 +205,7 @@ class TenantWorkload(pulumi.ComponentResource):
                                 "period_seconds": 20,
                                 "failure_threshold": 3,
                             },
-                            "security_context": _container_security(),
+                            "security_context": container_security(),
                             # A read-only root filesystem still needs somewhere to write temp files.
                             "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
                         }

@@ -354,9 +354,9 @@ def _read_only_lock(mp: pytest.MonkeyPatch) -> None:
 
 
 def _escalating_containers(mp: pytest.MonkeyPatch) -> None:
-    original = workload._container_security
+    original = workload.container_security
     mp.setattr(
-        workload, "_container_security", lambda: {**original(), "allow_privilege_escalation": True}
+        workload, "container_security", lambda: {**original(), "allow_privilege_escalation": True}
     )
 
 
