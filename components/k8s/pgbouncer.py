@@ -39,6 +39,7 @@ from components.model.pgbouncer import (
     PgBouncerSettings,
     pgbouncer_ini,
     pooler_bounds,
+    reload_script,
     scram_verifier,
     service_host,
     userlist,
@@ -50,6 +51,8 @@ CERT_MANAGER_API_VERSION = "cert-manager.io/v1"
 # Per pod; capped by the namespace's LimitRange (the tier's app limits), see resources().
 CPU_REQUEST_MILLICORES, CPU_LIMIT_MILLICORES = 100, 500
 MEMORY_REQUEST_MIB, MEMORY_LIMIT_MIB = 64, 128
+# The reloader sidecar: a shell loop that reads two small files every few seconds.
+RELOADER_MILLICORES, RELOADER_MIB = 10, 16
 CPU_TARGET = 70
 
 
@@ -120,8 +123,8 @@ class PgBouncer(pulumi.ComponentResource):
         )
         # A changed pgbouncer.ini (the tier's settings) rolls the pods. The userlist does
         # not: it changes whenever a bridge tenant joins the shard, and onboarding must never
-        # restart a shared tier; kubelet refreshes the mounted Secret and a PgBouncer RELOAD
-        # (SIGHUP) picks it up (docs/connection-pooling.md).
+        # restart a shared tier; kubelet refreshes the mounted Secret and the reloader sidecar
+        # makes PgBouncer RELOAD it (docs/connection-pooling.md).
         checksum = config.data.apply(
             lambda data: hashlib.sha256((data or {}).get("pgbouncer.ini", "").encode()).hexdigest()
         )
@@ -262,6 +265,8 @@ class PgBouncer(pulumi.ComponentResource):
                 "spec": {
                     "service_account_name": args.service_name,
                     "automount_service_account_token": False,
+                    # The reloader signals PgBouncer (RELOAD) when its Secrets change.
+                    "share_process_namespace": True,
                     "security_context": {
                         "run_as_non_root": True,
                         "run_as_user": RUN_AS,
@@ -318,7 +323,8 @@ class PgBouncer(pulumi.ComponentResource):
                                 {"name": "tls", "mount_path": TLS_DIR, "read_only": True},
                                 {"name": "tmp", "mount_path": "/tmp"},
                             ],
-                        }
+                        },
+                        self._reloader(),
                     ],
                     "volumes": [
                         {
@@ -343,6 +349,26 @@ class PgBouncer(pulumi.ComponentResource):
                     ],
                 },
             },
+        }
+
+    def _reloader(self) -> k8s.core.v1.ContainerArgsDict:
+        """Sidecar: RELOAD PgBouncer when kubelet refreshes the userlist or the certificate,
+        so a tenant joining the shard never restarts the pooler (reload_script says why)."""
+        watched = [f"{AUTH_DIR}/userlist.txt", f"{TLS_DIR}/tls.crt", f"{TLS_DIR}/tls.key"]
+        return {
+            "name": "reloader",
+            "image": self.args.image,  # the pooler's own pinned image: it has a POSIX sh
+            "image_pull_policy": self.args.image_pull_policy,
+            "command": ["/bin/sh", "-c", reload_script(watched)],
+            "resources": {
+                "requests": {"cpu": cpu(RELOADER_MILLICORES), "memory": memory(RELOADER_MIB)},
+                "limits": {"cpu": cpu(RELOADER_MILLICORES), "memory": memory(RELOADER_MIB)},
+            },
+            "security_context": container_security(),
+            "volume_mounts": [
+                {"name": "userlist", "mount_path": AUTH_DIR, "read_only": True},
+                {"name": "tls", "mount_path": TLS_DIR, "read_only": True},
+            ],
         }
 
     def _autoscaling(
@@ -447,8 +473,8 @@ def quota_reserve(app: AppProfile, pool_sizes: Sequence[int]) -> QuotaReserve:
     pods = sum(pooler_bounds(pool_size).max_replicas + 1 for pool_size in pool_sizes)
     return QuotaReserve(
         pods=pods,
-        cpu_request_millicores=pods * size.cpu_request_millicores,
-        memory_request_mib=pods * size.memory_request_mib,
-        cpu_limit_millicores=pods * size.cpu_limit_millicores,
-        memory_limit_mib=pods * size.memory_limit_mib,
+        cpu_request_millicores=pods * (size.cpu_request_millicores + RELOADER_MILLICORES),
+        memory_request_mib=pods * (size.memory_request_mib + RELOADER_MIB),
+        cpu_limit_millicores=pods * (size.cpu_limit_millicores + RELOADER_MILLICORES),
+        memory_limit_mib=pods * (size.memory_limit_mib + RELOADER_MIB),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PGBOUNCER_PORT = 6432
@@ -118,3 +119,37 @@ def userlist(verifiers: dict[str, str]) -> str:
 def service_host(service: str, namespace: str) -> str:
     """The pooler Service's cluster DNS name: what a pooled tenant's apps connect to."""
     return f"{service}.{namespace}.svc.cluster.local"
+
+
+RELOAD_INTERVAL_SECONDS = 10
+
+
+def reload_script(watched: Sequence[str], interval_seconds: float = RELOAD_INTERVAL_SECONDS) -> str:
+    """The pooler's reloader sidecar: POSIX sh that sends PgBouncer SIGHUP (RELOAD) when a
+    watched file changes.
+
+    Why: a bridge tenant joining the shard adds its login to the userlist Secret, and
+    cert-manager renews the TLS Secret; kubelet refreshes both mounted files, but PgBouncer
+    reads them only at start or on RELOAD. Rolling the pods instead would drop every tenant's
+    connections whenever one tenant is onboarded. The pod shares its process namespace, so
+    the sidecar (same uid) can signal PgBouncer; it finds it by name through /proc, because
+    slim images ship neither pidof nor pkill."""
+    files = " ".join(f"'{path}'" for path in watched)
+    return "\n".join(
+        [
+            "set -u",
+            'last=""',
+            "while :; do",
+            f"  now=$(cat {files} 2>/dev/null | cksum)",
+            '  if [ -n "$last" ] && [ "$now" != "$last" ]; then',
+            "    for proc in /proc/[0-9]*; do",
+            '      if [ "$(cat "$proc/comm" 2>/dev/null)" = pgbouncer ]; then',
+            '        kill -HUP "${proc#/proc/}" 2>/dev/null || true',
+            "      fi",
+            "    done",
+            "  fi",
+            '  last="$now"',
+            f"  sleep {interval_seconds}",
+            "done",
+        ]
+    )

@@ -237,16 +237,25 @@ def test_gcp_pgbouncer_is_hardened_like_the_tiers_workload(stack: str) -> None:
     for pooler in plan.of_type(PGBOUNCER):
         [deployment] = plan.under(pooler, DEPLOYMENT)
         pod = deployment["inputs"]["spec"]["template"]["spec"]
-        [container] = pod["containers"]
-        security = container["securityContext"]
-        assert security["runAsNonRoot"] is True and security["runAsUser"] != 0
-        assert security["readOnlyRootFilesystem"] is True
-        assert security["allowPrivilegeEscalation"] is False
-        assert security["capabilities"] == {"drop": ["ALL"]}
-        assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+        container, reloader = pod["containers"]
+        assert [container["name"], reloader["name"]] == ["pgbouncer", "reloader"]
+        for each in (container, reloader):
+            security = each["securityContext"]
+            assert security["runAsNonRoot"] is True and security["runAsUser"] != 0
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["capabilities"] == {"drop": ["ALL"]}
+            assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+            assert "@sha256:" in each["image"]
+            assert each["imagePullPolicy"] == "IfNotPresent"
         assert pod["automountServiceAccountToken"] is False
-        assert "@sha256:" in container["image"]
-        assert container["imagePullPolicy"] == "IfNotPresent"
+        # The reloader signals PgBouncer in the same pod when its Secrets change (tested
+        # for real in tests/components/postgres/test_pgbouncer_reload.py).
+        assert pod["shareProcessNamespace"] is True
+        assert reloader["command"][:2] == ["/bin/sh", "-c"]
+        assert "/etc/pgbouncer/auth/userlist.txt" in reloader["command"][2]
+        assert {m["name"] for m in reloader["volumeMounts"]} == {"userlist", "tls"}
+        assert all(m["readOnly"] for m in reloader["volumeMounts"])
         labels = deployment["inputs"]["spec"]["template"]["metadata"]["labels"]
         [service] = plan.under(pooler, K8S_SERVICE)
         assert service["inputs"]["spec"]["type"] == "ClusterIP"

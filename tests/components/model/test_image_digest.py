@@ -70,12 +70,13 @@ def test_every_container_of_a_plan_has_the_pull_policy_of_its_image(
     deployments = planned(stack).of_type(DEPLOYMENT)
     assert deployments
     for deployment in deployments:
-        (container,) = deployment["inputs"]["spec"]["template"]["spec"]["containers"]
-        pinned = "@sha256:" in container["image"]
-        assert container["imagePullPolicy"] == ("IfNotPresent" if pinned else "Always")
-        # The app's image is the stack's (a tag in dev); the GCP pooler's is a digest.
-        if deployment["name"].endswith("-workload-deployment"):
-            assert container["imagePullPolicy"] == policy
+        for container in deployment["inputs"]["spec"]["template"]["spec"]["containers"]:
+            pinned = "@sha256:" in container["image"]
+            assert container["imagePullPolicy"] == ("IfNotPresent" if pinned else "Always")
+            # The app's image is the stack's (a tag in dev); the GCP pooler's (and its
+            # reloader's) is a digest.
+            if deployment["name"].endswith("-workload-deployment"):
+                assert container["imagePullPolicy"] == policy
 
 
 def test_plan_of_a_prod_stack_with_a_tagged_image_exits_2_with_the_digest_form(
