@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from components.model.blueprint import Blueprint
 from components.model.stack import StackSettings
-from components.model.tags import resource_tags
+from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.tier_server import TierServer
 from infra.servers import DeployedServers
@@ -55,6 +55,22 @@ def cell_for(settings: StackSettings, blueprint: Blueprint) -> CloudCell:
     module = importlib.import_module(CELL_MODULES[settings.cell.cloud])
     cell: CloudCell = module.Cell(settings, blueprint)
     return cell
+
+
+def cell_tags(
+    settings: StackSettings, blueprint: Blueprint, compliance: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The tags (labels on GCP) of cell-wide infrastructure: network, log and export stores.
+    ``compliance``: the frameworks whose data the resource keeps (an audit archive's)."""
+    return resource_tags(
+        settings.cell.cloud,
+        tenant=SHARED_TENANT,
+        tier="cell",
+        isolation="network",  # the tag rule's value for cell-wide infrastructure
+        residency=blueprint.residency,
+        compliance=compliance,
+        environment=settings.cell.environment,
+    )
 
 
 def workload_tags(

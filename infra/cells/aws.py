@@ -27,11 +27,10 @@ from components.model.audit import archive_lock_mode, archive_retention_days
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
 from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.stack import StackSettings
-from components.model.tags import resource_tags
 from components.model.workloads import WorkloadSpec
 from components.postgres.sqlplan import tenant_role
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
+from infra.cells import WorkloadIdentity, cell_tags, export_bucket_output, workload_tags
 from infra.servers import (
     DeployedServers,
     archived_frameworks,
@@ -50,39 +49,17 @@ def _network(settings: StackSettings, blueprint: Blueprint) -> NetworkArgs:
             subnet_ids=tuple(given["privateSubnetIds"]),
             allowed_cidrs=tuple(given.get("allowedCidrs", ("10.0.0.0/8",))),
         )
-    tags = resource_tags(
-        "aws",
-        tenant="shared",
-        tier="cell",
-        isolation="network",
-        residency=blueprint.residency,
-        compliance=(),
-        environment=settings.cell.environment,
-    )
+    tags = cell_tags(settings, blueprint)
     network = PrivateNetwork(
         "cell-network", PrivateNetworkArgs(region=settings.cell.region, tags=tags)
     )
     return network.network
 
 
-def _cell_tags(
-    settings: StackSettings, blueprint: Blueprint, compliance: tuple[str, ...] = ()
-) -> dict[str, str]:
-    return resource_tags(
-        "aws",
-        tenant="shared",
-        tier="cell",
-        isolation="network",  # the tag rule's value for cell-wide infrastructure
-        residency=blueprint.residency,
-        compliance=compliance,
-        environment=settings.cell.environment,
-    )
-
-
 def _log_key(settings: StackSettings, blueprint: Blueprint) -> CellLogKey:
     """The cell's key for its servers' PostgreSQL logs, in the cell's region."""
     env = settings.cell.environment
-    tags = _cell_tags(settings, blueprint)
+    tags = cell_tags(settings, blueprint)
     return CellLogKey(
         "cell-log-key",
         CellLogKeyArgs(
@@ -105,7 +82,7 @@ def _alerting(settings: StackSettings, blueprint: Blueprint, key_arn: object) ->
             kms_key_arn=key_arn,
             channels=settings.alerts,
             region=settings.cell.region,
-            tags=_cell_tags(settings, blueprint),
+            tags=cell_tags(settings, blueprint),
         ),
     )
 
@@ -126,7 +103,7 @@ def _export_bucket(settings: StackSettings, blueprint: Blueprint) -> ExportBucke
             ),
             key_alias=physical_name("aws.kms_alias", NAME_PREFIX, env, CELL_EXPORTS),
             region=cell.region,
-            tags=_cell_tags(settings, blueprint),
+            tags=cell_tags(settings, blueprint),
             lock_mode="COMPLIANCE" if cell.is_production else "GOVERNANCE",
             protect=cell.is_production,
         ),
@@ -158,7 +135,7 @@ def _archive(settings: StackSettings, blueprint: Blueprint, key_arn: object) -> 
             kms_key_arn=key_arn,
             retention_days=retention,
             lock_mode=archive_lock_mode(cell.is_production),
-            tags=_cell_tags(settings, blueprint, archived_frameworks(blueprint)),
+            tags=cell_tags(settings, blueprint, archived_frameworks(blueprint)),
             protect=cell.is_production,
         ),
     )

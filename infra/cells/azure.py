@@ -37,11 +37,10 @@ from components.model.keys import REGULATED_ROTATION_DAYS, is_regulated
 from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
 from components.model.stack import StackSettings
-from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec
 from components.postgres.sqlplan import entra_login_role
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity, export_bucket_output, workload_tags
+from infra.cells import WorkloadIdentity, cell_tags, export_bucket_output, workload_tags
 from infra.servers import (
     DeployedServers,
     archived_frameworks,
@@ -49,20 +48,6 @@ from infra.servers import (
     keep_departed_keys,
     server_audit,
 )
-
-
-def _cell_tags(
-    settings: StackSettings, blueprint: Blueprint, compliance: tuple[str, ...] = ()
-) -> dict[str, str]:
-    return resource_tags(
-        "azure",
-        tenant=SHARED_TENANT,
-        tier="cell",
-        isolation="network",
-        residency=blueprint.residency,
-        compliance=compliance,
-        environment=settings.cell.environment,
-    )
 
 
 def _resource_group(settings: StackSettings, tags: dict[str, str]) -> Any:
@@ -211,7 +196,7 @@ def _archive(
             retention_days=retention,
             # Azure creates the policy only Unlocked; production locks it from the next deploy.
             locked=cell.is_production and not settings.log_archive_first_deploy,
-            tags=_cell_tags(settings, blueprint, archived_frameworks(blueprint)),
+            tags=cell_tags(settings, blueprint, archived_frameworks(blueprint)),
             # The archive exists only for regulated tiers: their key rules (HSM, 90 days).
             encryption=EncryptionArgs(rotation_period_days=REGULATED_ROTATION_DAYS, hsm=True),
             protect=cell.is_production,
@@ -297,7 +282,7 @@ class Cell:
 
     def deploy_servers(self) -> DeployedServers:
         settings, blueprint = self.settings, self.blueprint
-        tags = _cell_tags(settings, blueprint)
+        tags = cell_tags(settings, blueprint)
         group = _resource_group(settings, tags)
         network = _network(settings, group, tags)
         cell = cell_facts(settings, blueprint, group, tags)

@@ -28,11 +28,10 @@ from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physic
 from components.model.pgbouncer import PGBOUNCER_PORT, service_host
 from components.model.regions import gcp_backup_location, gcp_secret_replicas
 from components.model.stack import StackSettings
-from components.model.tags import SHARED_TENANT, resource_tags
 from components.model.workloads import WorkloadSpec, namespace_name
 from components.postgres.sqlplan import APP_LOGIN_ROLE, tenant_role
 from components.tier_server import TierServer
-from infra.cells import WorkloadIdentity, export_bucket_output
+from infra.cells import WorkloadIdentity, cell_tags, export_bucket_output
 from infra.servers import (
     DeployedServers,
     InClusterPooler,
@@ -90,18 +89,6 @@ def cell_facts(settings: StackSettings, blueprint: Blueprint) -> CellFacts:
     )
 
 
-def _cell_labels(settings: StackSettings, blueprint: Blueprint) -> dict[str, str]:
-    return resource_tags(
-        "gcp",
-        tenant=SHARED_TENANT,
-        tier="cell",
-        isolation="network",  # the tag rule's value for cell-wide infrastructure
-        residency=blueprint.residency,
-        compliance=(),
-        environment=settings.cell.environment,
-    )
-
-
 def _alerting(settings: StackSettings, blueprint: Blueprint) -> CellAlerting:
     """The cell's notification channels and failed-login log metric."""
     cell = settings.cell
@@ -114,7 +101,7 @@ def _alerting(settings: StackSettings, blueprint: Blueprint) -> CellAlerting:
             metric_name=f"{prefix}-failed-connections",
             channel_prefix=prefix,
             channels=settings.alerts,
-            labels=_cell_labels(settings, blueprint),
+            labels=cell_tags(settings, blueprint),
         ),
     )
 
@@ -125,15 +112,7 @@ def _log_bucket(settings: StackSettings, blueprint: Blueprint) -> CellLogBucket 
         return None
     cell = settings.cell
     audits = [server_audit(spec) for spec in blueprint.servers]
-    labels = resource_tags(
-        "gcp",
-        tenant=SHARED_TENANT,
-        tier="cell",
-        isolation="network",  # the tag rule's value for cell-wide infrastructure
-        residency=blueprint.residency,
-        compliance=(),
-        environment=cell.environment,
-    )
+    labels = cell_tags(settings, blueprint)
     return CellLogBucket(
         "cell-logs",
         CellLogBucketArgs(
@@ -177,15 +156,7 @@ def _export_bucket(settings: StackSettings, blueprint: Blueprint) -> ExportBucke
     """The cell's bucket for tenant export archives, in the cell's region."""
     cell = settings.cell
     env = cell.environment
-    labels = resource_tags(
-        "gcp",
-        tenant=SHARED_TENANT,
-        tier="cell",
-        isolation="network",  # the tag rule's value for cell-wide infrastructure
-        residency=blueprint.residency,
-        compliance=(),
-        environment=env,
-    )
+    labels = cell_tags(settings, blueprint)
     bucket = ExportBucket(
         "cell-exports",
         ExportBucketArgs(
