@@ -20,32 +20,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.locked_bucket import LockedBucketSpec, locked_bucket
 from components.aws.trust import service_trust_policy
 from components.model.audit import LockMode
 
 # Firehose flushes at whichever comes first; 5 minutes bounds what a crash could lose.
 BUFFER_SECONDS, BUFFER_MIB = 300, 5
 ARCHIVE_PREFIX = "postgresql/"
-
-
-def tls_only_bucket_policy(bucket_arn: str) -> str:
-    """Refuse every request to the bucket that does not arrive over TLS."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )
 
 
 def delivery_policy(bucket_arn: str, key_arn: str, region: str) -> str:
@@ -189,64 +170,16 @@ class AuditArchive(pulumi.ComponentResource):
         self.register_outputs({"bucket": bucket.bucket, "stream_arn": stream.arn})
 
     def _bucket(self, name: str, args: AuditArchiveArgs) -> aws.s3.Bucket:
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket=args.bucket_name,
-            object_lock_enabled=True,  # only at creation: it cannot be added later
-            force_destroy=False,
+        spec = LockedBucketSpec(
+            bucket_name=args.bucket_name,
             region=args.region,
-            tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            kms_key_arn=args.kms_key_arn,
+            lock_mode=args.lock_mode,
+            retention_days=args.retention_days,
+            tags=args.tags,
+            protect=args.protect,
         )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            region=args.region,
-            opts=child,
-        )
-        aws.s3.BucketObjectLockConfiguration(
-            f"{name}-object-lock",
-            bucket=bucket.id,
-            object_lock_enabled="Enabled",
-            rule={"default_retention": {"mode": args.lock_mode, "days": args.retention_days}},
-            region=args.region,
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.kms_key_arn,
-                    },
-                    "bucket_key_enabled": True,  # one data key per object batch: fewer KMS calls
-                }
-            ],
-            region=args.region,
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            region=args.region,
-            opts=child,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            bucket=bucket.id,
-            policy=bucket.arn.apply(tls_only_bucket_policy),
-            region=args.region,
-            opts=child,
-        )
-        return bucket
+        return locked_bucket(name, spec, parent=self)
 
 
 def archive_subscription(

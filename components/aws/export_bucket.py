@@ -9,16 +9,15 @@ expired by a lifecycle rule once the retention has passed (the erasure schedule'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.args import EncryptionArgs
 from components.aws.key import KmsKey, KmsKeyArgs
+from components.aws.locked_bucket import LockedBucketSpec, locked_bucket
 from components.model.erasure import EXPORT_RETENTION_DAYS
 
 
@@ -63,56 +62,24 @@ class ExportBucket(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket=args.bucket_name,
-            object_lock_enabled=True,  # only at creation: a bucket cannot get it later
-            force_destroy=False,
-            region=args.region,
-            tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        bucket = locked_bucket(
+            name,
+            LockedBucketSpec(
+                bucket_name=args.bucket_name,
+                region=args.region,
+                kms_key_arn=key.arn,
+                lock_mode=args.lock_mode,
+                retention_days=args.retention_days,
+                tags=args.tags,
+                protect=args.protect,
+            ),
+            parent=self,
         )
         common = {"bucket": bucket.id, "region": args.region}
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             **common,
             rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            **common,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            **common,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            **common,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,  # fewer KMS calls, same key
-                }
-            ],
-            opts=child,
-        )
-        aws.s3.BucketObjectLockConfiguration(
-            f"{name}-object-lock",
-            **common,
-            object_lock_enabled="Enabled",
-            rule={"default_retention": {"mode": args.lock_mode, "days": args.retention_days}},
             opts=child,
         )
         aws.s3.BucketLifecycleConfiguration(
@@ -130,26 +97,7 @@ class ExportBucket(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            **common,
-            policy=bucket.arn.apply(_tls_only_policy),
-            opts=child,
-        )
         self.bucket_name = bucket.bucket
         self.retention_days = args.retention_days
         self.key_arn = key.arn
         self.register_outputs({"bucket_name": self.bucket_name, "key_arn": self.key_arn})
-
-
-def _tls_only_policy(bucket_arn: str) -> str:
-    """Refuse every request that does not come over TLS (aws:SecureTransport false)."""
-    statement: dict[str, Any] = {
-        "Sid": "DenyWithoutTls",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)

@@ -26,7 +26,7 @@ TLS_ONLY = json.dumps(
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "DenyWithoutTls",
+                "Sid": "DenyInsecureTransport",
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:*",
