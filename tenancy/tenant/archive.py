@@ -45,7 +45,7 @@ from components.postgres.sqlplan import APP_ROLE, SETTING
 from tenancy.tenant.chain import now_utc
 from tenancy.tenant.errors import MoveInputError, VerificationFailed
 from tenancy.tenant.freeze import join
-from tenancy.tenant.rows import MOVE_WRITER, Place, checksums
+from tenancy.tenant.rows import MOVE_WRITER, Place, checksums, create_stage, insert_from_stage
 from tenancy.tenant.site import Site, read_site
 
 FORMAT = "tenancy-export/1"
@@ -336,42 +336,27 @@ def _load(
     loaded: dict[str, int] = {}
     with conn.transaction():
         _csv_settings(conn)
-        for table in ordered:
-            _stage(conn, archive, table, manifest["tables"][table.name])
+        stages = {
+            table.name: _stage(conn, archive, table, manifest["tables"][table.name])
+            for table in ordered
+        }
         if place.home.rls:  # the policy's WITH CHECK guards every row written into the pool
             conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
             conn.execute("SELECT set_config(%s, %s, true)", [SETTING, tenant_id])
             conn.execute("SELECT set_config(%s, %s, true)", [MOVE_WRITER, tenant_id])
         for table in ordered:
-            columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
-            cursor = conn.execute(
-                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-                    place.table(table), columns, columns, _stage_name(table)
-                )
-            )
-            loaded[table.name] = cursor.rowcount
+            loaded[table.name] = insert_from_stage(conn, place, table, stages[table.name])
         for table in ordered:
             _verify_loaded(conn, place, table, tenant_id, manifest["tables"][table.name])
     return loaded
 
 
-def _stage_name(table: TenantTable) -> sql.Identifier:
-    return sql.Identifier(f"tenancy_import_{table.name}")
-
-
 def _stage(
     conn: psycopg.Connection, archive: zipfile.ZipFile, table: TenantTable, entry: dict[str, Any]
-) -> None:
-    """COPY FROM STDIN into a temporary table: COPY FROM is refused on RLS tables."""
-    stage = _stage_name(table)
-    typed = [sql.SQL("{} text").format(sql.Identifier(TENANT_COLUMN))]
-    typed += [
-        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in table.columns
-    ]
-    conn.execute(
-        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, sql.SQL(", ").join(typed))
-    )
-    conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(stage, sql.Identifier(APP_ROLE)))
+) -> sql.Identifier:
+    """COPY FROM STDIN into the table's stage (COPY FROM is refused on RLS tables),
+    checking the member's sha256 against the manifest on the way."""
+    stage = create_stage(conn, table)
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
     digest = hashlib.sha256()
     query = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)").format(
@@ -386,6 +371,7 @@ def _stage(
             f"{entry['file']}: its sha256 is {digest.hexdigest()}, the manifest says"
             f" {entry['sha256']}: the archive was altered or damaged; nothing was imported"
         )
+    return stage
 
 
 def _verify_loaded(

@@ -154,18 +154,15 @@ def copy_rows(
     try:
         _enter_place(source, source_place, tenant_id)
         with target.transaction():
+            stages = {}
             for table in ordered:
-                copied += _stage_table(source, source_place, target, table, tenant_id)
+                stages[table.name] = stage = create_stage(target, table)
+                copied += _copy_to_stage(source, source_place, target, table, tenant_id, stage)
             _enter_place(target, target_place, tenant_id)
             if replace:
                 _delete(target, target_place, tenant_id, ordered)
             for table in ordered:
-                columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
-                target.execute(
-                    sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-                        target_place.table(table), columns, columns, _stage_name(table)
-                    )
-                )
+                insert_from_stage(target, target_place, table, stages[table.name])
             target.execute("RESET ROLE")
     finally:
         source.execute("ROLLBACK")
@@ -180,28 +177,45 @@ def _enter_place(conn: psycopg.Connection, place: Place, tenant_id: str) -> None
         conn.execute("SELECT set_config(%s, %s, true)", [MOVE_WRITER, tenant_id])
 
 
-def _stage_name(table: TenantTable) -> sql.Identifier:
-    return sql.Identifier(f"tenancy_copy_{table.name}")
+def create_stage(conn: psycopg.Connection, table: TenantTable) -> sql.Identifier:
+    """A temporary table of the transaction shaped like ``table`` for COPY FROM to fill:
+    COPY FROM is refused on RLS tables, so rows land here and are INSERTed under the
+    policy (``insert_from_stage``). The app role may read it for that INSERT."""
+    stage = sql.Identifier(f"tenancy_copy_{table.name}")
+    typed = [sql.SQL("{} text").format(sql.Identifier(TENANT_COLUMN))]
+    typed += [
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in table.columns
+    ]
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, sql.SQL(", ").join(typed))
+    )
+    conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(stage, sql.Identifier(APP_ROLE)))
+    return stage
 
 
-def _stage_table(
+def insert_from_stage(
+    conn: psycopg.Connection, place: Place, table: TenantTable, stage: sql.Identifier
+) -> int:
+    """Move a staged table's rows into the tenant's home; the number of rows inserted."""
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+    cursor = conn.execute(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+            place.table(table), columns, columns, stage
+        )
+    )
+    return cursor.rowcount
+
+
+def _copy_to_stage(
     source: psycopg.Connection,
     source_place: Place,
     target: psycopg.Connection,
     table: TenantTable,
     tenant_id: str,
+    stage: sql.Identifier,
 ) -> int:
-    """COPY the tenant's rows of ``table`` into a temporary table of the target transaction."""
-    stage = _stage_name(table)
+    """COPY the tenant's rows of ``table`` into its stage in the target transaction."""
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
-    typed = [sql.SQL("{} text").format(sql.Identifier(TENANT_COLUMN))]
-    typed += [
-        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in table.columns
-    ]
-    target.execute(
-        sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, sql.SQL(", ").join(typed))
-    )
-    target.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(stage, sql.Identifier(APP_ROLE)))
     out = sql.SQL("COPY (SELECT {} FROM {} WHERE {} = {}) TO STDOUT (FORMAT binary)").format(
         columns,
         source_place.table(table),
