@@ -101,10 +101,24 @@ def member_of_if_present(member: str, group: str) -> sql.Composed:
 
 
 def current_user_member_of(role: str) -> Check:
-    # Superusers count as members of every role, so this is a no-op for them.
-    # By oid, so a role that does not exist yet answers false rather than failing the query.
+    """True when the current user holds ``role``'s privileges: a superuser, or a direct
+    membership that passes privileges on.
+
+    Read from the catalogs rather than with ``pg_has_role``: that recomputes the user's
+    whole membership list after any role change, and the admin belongs to every tenant
+    role, so at fleet size each check cost a walk over a thousand roles. PostgreSQL 16
+    records INHERIT per membership (a CREATEROLE admin gets a non-inheriting grant of
+    each role it creates, which is not enough); 15 has no such column, so it is read
+    through ``to_jsonb`` and one query serves both. By oid, so a role that does not
+    exist yet answers false rather than failing the query.
+    """
     return Check(
-        f"SELECT coalesce(pg_has_role(current_user, {_ROLE_OID % 'role'}, 'MEMBER'), false)",
+        "SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)"
+        " OR EXISTS (SELECT FROM pg_auth_members m WHERE m.roleid = "
+        + _ROLE_OID
+        % "role"
+        + " AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        " AND coalesce((to_jsonb(m) ->> 'inherit_option')::boolean, true))",
         role=role,
     )
 

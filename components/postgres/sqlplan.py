@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from psycopg import sql
 from psycopg.sql import SQL, Composed
@@ -139,6 +139,10 @@ class Statement:
     done: SQL | Composed  # one boolean: true when already in effect
     database: str | None = None  # run in this database; None = the connection's own
     transactional: bool = True  # CREATE DATABASE cannot run inside a transaction
+    # Changes only cluster-wide role catalogs and needs nothing but its owner's earlier
+    # role changes, so ``apply`` may run it ahead of the owner's other statements (see
+    # ``apply._role_changes_first``). Not part of the fingerprint: it never changes SQL.
+    role_change: bool = False
 
     def render(self) -> str:
         return self.sql.as_string(None) + ";"
@@ -187,10 +191,15 @@ def _int(value: int) -> sql.SQL:
     return sql.SQL(str(int(value)))
 
 
+# CREATE ROLE, ALTER ROLE and GRANT <role> TO <role>: statements on role catalogs only.
+_ROLE_CHANGE = re.compile(r"(CREATE|ALTER) ROLE |GRANT \{\w+\} TO ")
+
+
 def _stmt(
     owner: str, summary: str, text: str, done: sql.SQL | sql.Composed, **parts: sql.Composable
 ) -> Statement:
-    return Statement(owner, summary, sql.SQL(text).format(**parts), done)
+    role_change = _ROLE_CHANGE.match(text) is not None
+    return Statement(owner, summary, sql.SQL(text).format(**parts), done, role_change=role_change)
 
 
 # --- roles -------------------------------------------------------------------------------
@@ -360,15 +369,17 @@ def _entra_login(tenant: TenantDb) -> list[Statement]:
     login, role = entra_login_role(tenant.id), tenant_role(tenant.id)
     oid = tenant.entra_object_id.lower()
     can_login = sql.SQL("LOGIN" if tenant.active else "NOLOGIN")
+    mapping = _stmt(
+        tenant.id,
+        f"map Entra identity {oid} (the workload's managed identity) to login role {login}",
+        f"SELECT * FROM {ENTRA_MAPPING_FUNCTION}({{r}}, {{oid}}, 'service', false, false)",
+        chk.security_label("role", login, ENTRA_LABEL_PROVIDER, entra_label(oid)),
+        r=sql.Literal(login),
+        oid=sql.Literal(oid),
+    )
     return [
-        _stmt(
-            tenant.id,
-            f"map Entra identity {oid} (the workload's managed identity) to login role {login}",
-            f"SELECT * FROM {ENTRA_MAPPING_FUNCTION}({{r}}, {{oid}}, 'service', false, false)",
-            chk.security_label("role", login, ENTRA_LABEL_PROVIDER, entra_label(oid)),
-            r=sql.Literal(login),
-            oid=sql.Literal(oid),
-        ),
+        # The function creates the login role: a role change the grants below build on.
+        replace(mapping, role_change=True),
         _stmt(
             tenant.id,
             f"grant {role} to {login}",

@@ -34,7 +34,13 @@ import psycopg
 
 from components.model.catalog import Catalog
 from components.model.cell import parse_stack_name
-from components.postgres.apply import ApplyError, ApplyReport, apply_plan, describe
+from components.postgres.apply import (
+    CONNECTIONS,
+    ApplyError,
+    ApplyReport,
+    apply_plan,
+    describe,
+)
 from components.postgres.sqlplan import GUID, SqlPlan, cell_servers, plan_for_server
 from infra import program
 from tenancy.errors import CommandError
@@ -75,6 +81,13 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     apply.add_argument(
         "--fail-on-orphans", action="store_true", help="exit 1 when orphaned tenant objects exist"
     )
+    apply.add_argument(
+        "--connections",
+        type=_connections,
+        default=CONNECTIONS,
+        help=f"sessions that build tenants side by side (1-{MAX_CONNECTIONS}, default"
+        f" {CONNECTIONS}); each counts against the server's connection limit",
+    )
     for sub in (plan, apply):
         sub.add_argument(
             "--stack-outputs",
@@ -82,6 +95,23 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
             help="`pulumi stack output --json` of the stack: Azure silo tenants' Entra"
             " identities (tenants.<id>.entra_principal_id) are mapped to their login roles",
         )
+
+
+MAX_CONNECTIONS = 16
+
+
+def _connections(text: str) -> int:
+    """--connections: a whole number of sessions within what any managed server allows."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_CONNECTIONS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of connections: give 1 to {MAX_CONNECTIONS}"
+            f" (1 applies tenants one block at a time)"
+        )
+    return value
 
 
 def _catalog(stack: str, given: Path | None) -> Catalog:
@@ -187,7 +217,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
             f"--shard is required: a DSN reaches one server, stack {args.stack} has: {names}"
         )
     try:
-        report = apply_plan(args.dsn, plans[0])
+        report = apply_plan(args.dsn, plans[0], args.connections)
     except psycopg.OperationalError as error:
         raise _bad_input(f"cannot connect to {target}: {str(error).strip()}") from error
     except (ApplyError, psycopg.Error) as error:
