@@ -188,3 +188,17 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0 and "-- server free-01 (pool)" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["0", "17", "four", "-1"])
+def test_apply_refuses_a_connection_count_outside_1_to_16(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = _catalog(tmp_path, ("cli-pa", "free"))
+    argv = ["db", "apply", "--stack", STACK, "--catalog", str(catalog), "--dsn", "host=x"]
+    with pytest.raises(SystemExit) as stopped:
+        main([*argv, f"--connections={value}"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert f"'{value}' is not a number of connections: give 1 to 16" in err
+    assert "Traceback" not in err

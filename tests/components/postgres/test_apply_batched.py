@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 import psycopg
 import pytest
 
+from components.postgres import apply as apply_module
+from components.postgres import sqlchecks as chk
 from components.postgres.apply import ApplyError, apply_plan, check_all
 from components.postgres.sqlplan import Statement, TenantDb, build_plan
 from tests.support.pgserver import PgServer
@@ -177,3 +179,178 @@ def test_a_refused_statement_is_named_and_tenants_before_it_stay_applied(
             )
         }
     assert schemas == {f"tenant_{t}" for t in applied} | {"tenant_brz"}
+
+
+# --- fleet size: role changes first, several sessions ------------------------------------
+
+# What a tenant's objects look like on the server, its id written as "<id>" so two
+# tenants built differently can be compared: roles, settings, memberships, schema,
+# tables, indexes, ACLs and default privileges.
+_SNAPSHOT = """
+SELECT 'role', r.rolname, concat_ws(' ', r.rolcanlogin, r.rolconnlimit, r.rolsuper,
+       r.rolcreaterole, r.rolcreatedb, r.rolbypassrls,
+       (SELECT array_agg(c ORDER BY c) FROM pg_db_role_setting s, unnest(s.setconfig) c
+         WHERE s.setrole = r.oid),
+       (SELECT array_agg(g.rolname::text ORDER BY g.rolname) FROM pg_auth_members m
+         JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid),
+       (SELECT array_agg(u.rolname::text ORDER BY u.rolname) FROM pg_auth_members m
+         JOIN pg_roles u ON u.oid = m.member WHERE m.roleid = r.oid),
+       (SELECT array_agg(d.defaclobjtype::text || ':' || d.defaclacl::text ORDER BY d.defaclobjtype)
+         FROM pg_default_acl d WHERE d.defaclrole = r.oid))
+  FROM pg_roles r WHERE r.rolname LIKE %(like)s
+UNION ALL
+SELECT 'schema', n.nspname, concat_ws(' ', n.nspowner::regrole, n.nspacl::text)
+  FROM pg_namespace n WHERE n.nspname LIKE %(like)s
+UNION ALL
+SELECT 'relation', n.nspname || '.' || c.relname,
+       concat_ws(' ', c.relkind, c.relowner::regrole, c.relacl::text,
+                 pg_get_indexdef(c.oid), c.relrowsecurity)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname LIKE %(like)s
+UNION ALL
+SELECT 'home', h.tenant_id, h.location FROM tenancy_meta.homes h WHERE h.tenant_id LIKE %(id)s
+"""
+
+
+def _snapshot(dsn: str, prefix: str) -> list[tuple[str, ...]]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            _SNAPSHOT, {"like": f"tenant\\_{prefix}%", "id": f"{prefix}%"}
+        ).fetchall()
+    # Oids differ between servers and runs; names do not once the prefix is neutral.
+    return sorted(tuple(str(v).replace(prefix, "<id>") for v in row) for row in rows)
+
+
+def _spread(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Small blocks, so a dozen tenants make several; returns the databases connected to."""
+    monkeypatch.setattr(apply_module, "STATEMENTS_PER_BLOCK", 40)
+    opened: list[str | None] = []
+    real_connect = apply_module.connect
+
+    def counting(conninfo: str, dbname: str | None = None) -> psycopg.Connection:
+        opened.append(dbname)
+        return real_connect(conninfo, dbname)
+
+    monkeypatch.setattr(apply_module, "connect", counting)
+    return opened
+
+
+@pytest.mark.parametrize("isolation", ["pool", "bridge"])
+def test_tenants_built_over_three_sessions_match_those_built_over_one(
+    isolation: str, admin_db: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = _spread(monkeypatch)
+    reports, snapshots = [], []
+    for connections, prefix in ((1, f"cs{isolation[0]}"), (3, f"cp{isolation[0]}")):
+        dsn = admin_db(f"spread_{isolation}_{connections}")
+        tenants = [TenantDb(f"{prefix}{i:02d}") for i in range(16)]  # 3+ blocks of 40
+        plan = build_plan(f"{isolation}-s1", isolation, tenants)  # type: ignore[arg-type]
+        opened.clear()
+        report = apply_plan(dsn, plan, connections)
+        assert len(opened) == connections  # the admin session, plus two for tenants' blocks
+        again = apply_plan(dsn, plan, connections)
+        assert again.changed == [] and again.unchanged == len(plan.statements)
+        # Tenants' changes only: cluster-wide shared roles exist by the second run.
+        tenant_changes = [s for s in report.changed if s.owner != "shared"]
+        reports.append([f"{s.owner}: {s.summary}".replace(prefix, "<id>") for s in tenant_changes])
+        snapshots.append(_snapshot(dsn, prefix))
+    assert reports[0] == reports[1]  # the same changes, reported in plan order
+    assert snapshots[0] == snapshots[1] and len(snapshots[0]) >= 16
+
+
+def test_a_refusal_among_parallel_blocks_is_named_and_leaves_no_tenant_half_built(
+    pg: PgServer, admin_db: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _spread(monkeypatch)
+    dsn = admin_db("spread_refused")
+    with psycopg.connect(pg.dsn(str(psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]))) as su:
+        su.execute("CREATE SCHEMA tenant_prz")  # the admin cannot take it over
+    tenants = [TenantDb(f"pra{i:02d}") for i in range(6)] + [TenantDb("prz")]
+    tenants += [TenantDb(f"prb{i:02d}") for i in range(6)]
+    with pytest.raises(
+        ApplyError, match=r"schema tenant_prz owned by tenancy_owner \(tenant prz\)"
+    ):
+        apply_plan(dsn, build_plan("bridge-s3", "bridge", tenants), 3)
+    with psycopg.connect(dsn) as conn:
+        built: dict[str, int] = dict(
+            conn.execute(
+                "SELECT r.rolname, (SELECT count(*) FROM pg_tables t"
+                " WHERE t.schemaname = r.rolname) FROM pg_roles r WHERE r.rolname LIKE 'tenant_pr%'"
+            ).fetchall()
+        )
+    assert "tenant_prz" not in built and "tenant_pra00" in built
+    assert set(built.values()) == {2}  # every tenant whose role exists has both its tables
+
+
+def test_a_tenant_built_in_parallel_cannot_reach_its_neighbour(
+    admin_db: Callable[[str], str],
+    login: Callable[..., psycopg.Connection],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _spread(monkeypatch)
+    dsn = admin_db("spread_attack")
+    tenants = [TenantDb(f"pat{i:02d}") for i in range(8)]
+    apply_plan(dsn, build_plan("bridge-s4", "bridge", tenants), 3)
+    with login(dsn, "tenant_pat00") as owner:
+        owner.execute("INSERT INTO documents (title) VALUES ('pat00 secret')")
+    for statement in (
+        "SELECT title FROM tenant_pat00.documents",
+        "INSERT INTO tenant_pat00.documents (title) VALUES ('planted')",
+        "UPDATE tenant_pat00.documents SET title = 'x'",
+        "DELETE FROM tenant_pat00.documents",
+    ):
+        with (
+            login(dsn, "tenant_pat07") as attacker,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            attacker.execute(statement)
+    with login(dsn, "tenant_pat00") as owner:
+        assert owner.execute("SELECT title FROM documents").fetchall() == [("pat00 secret",)]
+
+
+def test_role_changes_run_first_in_each_owners_own_order() -> None:
+    plan = build_plan("bridge-s5", "bridge", [TenantDb("rfa"), TenantDb("rfb")])
+    block = [s for s in plan.statements if s.owner != "shared"]
+    order = apply_module._role_changes_first(block)
+    ran = [block[i] for i in order]
+    assert sorted(order) == list(range(len(block)))
+    first_other = next(i for i, s in enumerate(ran) if not s.role_change)
+    assert all(s.role_change for s in ran[:first_other])
+    assert not any(s.role_change for s in ran[first_other:])
+    for owner in ("rfa", "rfb"):
+        mine = [s for s in ran if s.owner == owner]
+        plan_order = [s for s in block if s.owner == owner]
+        assert [s for s in mine if s.role_change] == [s for s in plan_order if s.role_change]
+        assert [s for s in mine if not s.role_change] == [
+            s for s in plan_order if not s.role_change
+        ]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("", False),  # not a member
+        ("GRANT {role} TO batch_admin", True),  # a direct member
+        (
+            "GRANT {role} TO mid_{role}; GRANT mid_{role} TO batch_admin",
+            False,
+        ),  # only through another
+    ],
+)
+def test_the_admins_membership_is_read_from_the_catalogs(
+    setup: str, expected: bool, pg: PgServer, admin_db: Callable[[str], str]
+) -> None:
+    # Indirect membership does not count: the apply then grants the role directly, so the
+    # admin's rights never hang on another grant staying in place.
+    dsn = admin_db("member_check")
+    role = f"mc_{next(_names)}"
+    with psycopg.connect(pg.dsn(), autocommit=True) as su:
+        su.execute(f"CREATE ROLE {role}; CREATE ROLE mid_{role}")
+        if setup:
+            su.execute(setup.format(role=role))
+    check = chk.current_user_member_of(role)
+    with psycopg.connect(dsn) as admin:
+        assert admin.execute(check).fetchone() == (expected,)
+        assert admin.execute(chk.current_user_member_of("no_such_role")).fetchone() == (False,)
+    with psycopg.connect(pg.dsn()) as superuser:  # a superuser holds every role
+        assert superuser.execute(check).fetchone() == (True,)
