@@ -24,7 +24,11 @@ in two steps:
    trip and transaction. The block records which statements ran, so the change
    report stays exact. If a block fails, its transaction rolls back and the same
    statements are replayed one at a time, which names the statement the server
-   refused (and stops the apply there).
+   refused (and stops the apply there). Within a block every owner's role changes
+   run first (``_role_changes_first``), and each kind of check is one expression
+   over arrays (``_Guards``): both keep PostgreSQL from redoing work per tenant.
+3. a run of tenants may spread its blocks over ``connections`` sessions
+   (``_run_blocks``); shared objects always run on one, before and after them.
 
 Why skipping a whole owner is safe: plan statements only ever add or tighten their
 owner's objects, so one owner's statements never undo another's (the tests compare
@@ -54,10 +58,11 @@ from components.postgres.sqlplan import APP_ROLE, META_SCHEMA, SqlPlan, Statemen
 
 CHECKS_PER_QUERY = 1_000  # bounds one query's size; planning cost grows with it
 STATEMENTS_PER_BLOCK = 250  # per DO block: a failure replays at most one transaction
-# Sessions per database that run tenants' blocks side by side. A shard's first apply is
-# server-side DDL (each table is several files); one session leaves the server's other
-# cores idle. Four stays well inside any managed server's connection budget.
-CONNECTIONS = 4
+# Sessions per database that run tenants' blocks side by side (``--connections``). One by
+# default: each session's role changes invalidate the others' membership caches, so on
+# a 2-core server two sessions spent a third more server CPU for little wall time, CPU
+# that a shard's live tenants would miss. More pays only on a server with idle cores.
+CONNECTIONS = 1
 LOCK_TIMEOUT_MS = 10_000  # never queue forever behind an application's long transaction
 SERVER_TAG = "tenancy:server="
 # Key of the session-level advisory lock that serialises concurrent applies on one server.
