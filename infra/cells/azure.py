@@ -32,8 +32,8 @@ from components.azure.workload_identity import (
 )
 from components.k8s.workload import APP_NAME
 from components.model.audit import archive_retention_days
-from components.model.entra import EntraAdminGroup
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
+from components.model.entra import EntraAdminGroup
 from components.model.keys import REGULATED_ROTATION_DAYS, is_regulated
 from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
