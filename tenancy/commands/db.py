@@ -5,6 +5,11 @@
     tenancy db apply --dsn DSN --stack prod-azure-westeurope --shard stark \\
         --stack-outputs outputs.json      # pulumi stack output --json > outputs.json
 
+On Azure, mapping a silo tenant's identity (pgaadauth_create_principal_with_oid) takes
+an Entra administrator: connect as a member of the stack's tenancy:entraAdminGroup
+(user = the group's display name, password = an Entra token from
+``az account get-access-token --resource-type oss-rdbms``).
+
 A stack's servers are its bridge/pool shards (by shard name, e.g. ``free-01``)
 and its silo servers (by tenant id, e.g. ``acme``). ``apply`` talks to one
 server, so ``--shard`` is required when the stack has several. The DSN may
