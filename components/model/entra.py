@@ -82,7 +82,7 @@ def _fields(raw: dict[Any, Any], file: str) -> tuple[EntraAdminGroup | None, lis
         issues.append(_issue(file, f"{KEY}.displayName", problem, hint))
     if issues:
         return None, issues
-    return EntraAdminGroup(object_id=str(object_id).lower(), display_name=display_name), []
+    return EntraAdminGroup(object_id=str(object_id).lower(), display_name=str(display_name)), []
 
 
 def parse_entra_admin_group(
