@@ -7,8 +7,9 @@ The administrator is always the stack's group (``tenancy:entraAdminGroup``), nev
 user or a workload identity: an administrator is a member of ``azure_pg_admin``.
 
 Primaries only. A read replica is a physical copy: the administrator's role and its
-``pgaadauth`` security label replicate from the primary like every other role, and
-Azure takes administrator changes on the primary.
+``pgaadauth`` security label replicate from the primary like every other role
+(Microsoft's read-replica page: "The replica inherits the admin account from the primary
+server. All user accounts on the primary server are replicated to the read replicas.").
 """
 
 from __future__ import annotations
