@@ -5,11 +5,6 @@
     tenancy db apply --dsn DSN --stack prod-azure-westeurope --shard stark \\
         --stack-outputs outputs.json      # pulumi stack output --json > outputs.json
 
-On Azure, mapping a silo tenant's identity (pgaadauth_create_principal_with_oid) takes
-an Entra administrator: connect as a member of the stack's tenancy:entraAdminGroup
-(user = the group's display name, password = an Entra token from
-``az account get-access-token --resource-type oss-rdbms``).
-
 A stack's servers are its bridge/pool shards (by shard name, e.g. ``free-01``)
 and its silo servers (by tenant id, e.g. ``acme``). ``apply`` talks to one
 server, so ``--shard`` is required when the stack has several. The DSN may
@@ -20,8 +15,10 @@ Azure silo servers: ``--stack-outputs`` gives each tenant's workload identity (i
 principal id, stack output ``tenants.<id>.entra_principal_id``), which the plan maps to
 the login role ``entra_tenant_<id>`` holding the tenant role only. Only a Microsoft Entra
 administrator of the server may call ``pgaadauth_create_principal_with_oid``: connect as
-one (an operators' group; password = ``az account get-access-token --resource-type
-oss-rdbms``). ``pulumi up`` applies the plan as the password admin, without this step.
+a member of the stack's ``tenancy:entraAdminGroup``, every server's Entra administrator
+(user = the group's display name; password = ``az account get-access-token
+--resource-type oss-rdbms``). ``pulumi up`` applies the plan as the password admin,
+without this step.
 
 Exit codes: 0 ok, 1 orphans found with ``--fail-on-orphans``, 2 bad input or an
 unusable server -- always with a message on stderr, never a traceback.
