@@ -68,6 +68,9 @@ EXPORT_IMMUTABLE = "export-immutable"
 EXPORT_NO_PUBLIC = "export-no-public"
 # Monitoring: every server has its cloud's alarm set; in production they reach a channel.
 ALARMS = "server-alarms"
+# Database administrators: a managed group, never a user or a workload identity
+# (tests/policies/test_policy_meta.py: ADMIN_MATRIX, the clouds with such a resource).
+DB_ADMIN_GROUP = "db-admin-group"
 ALERT_CHANNEL = "alert-channel"
 
 

@@ -460,6 +460,14 @@ ISO27001_SCOPE = (
         "the tagging rules",
     ),
     _iso(
+        "A.5.15",
+        "Access control",
+        "Who may administer each database server is a rule set in the plan: the stack's "
+        "operators' group, not individual people or workloads.",
+        INFRA,
+        "the Entra administrator rules (every Azure server has one, and it is a group)",
+    ),
+    _iso(
         "A.5.23",
         "Information security for use of cloud services",
         "Choosing and managing the cloud providers is an organisational process.",
@@ -494,6 +502,14 @@ ISO27001_SCOPE = (
         "The servers run in the cloud provider's data centres.",
         PROCESS,
         _PROVIDER,
+    ),
+    _iso(
+        "A.8.2",
+        "Privileged access rights",
+        "A database server's administrator can read and change every tenant on it: that "
+        "right must be restricted to a managed group of operators.",
+        INFRA,
+        "the Entra administrator rules (the administrator of an Azure server is a group)",
     ),
     _iso(
         "A.8.3",

@@ -41,6 +41,11 @@ AZ_SERVER = "azure-native:dbforpostgresql:Server"
 AZ_STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 AZ_BLOB_CONTAINER = "azure-native:storage:BlobContainer"
 AZ_CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
+# A server's Microsoft Entra administrator: the SDK's two tokens for the same ARM resource
+# (AdministratorsMicrosoftEntra is the newer name, aliased to Administrator).
+AZ_ADMINISTRATOR = "azure-native:dbforpostgresql:Administrator"
+AZ_ENTRA_ADMINISTRATOR = "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra"
+AZ_ADMINISTRATORS = frozenset({AZ_ADMINISTRATOR, AZ_ENTRA_ADMINISTRATOR})
 RDS_PROXY = "aws:rds/proxy:Proxy"
 RDS_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 AZ_FIREWALL_RULE = "azure-native:dbforpostgresql:FirewallRule"

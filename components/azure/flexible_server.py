@@ -11,11 +11,13 @@ import pulumi_azure_native as azure
 from components.args import ADMIN_USER, ServerArgs, admin_password
 from components.azure.alarms import ServerAlertsArgs, metrics_parameter, server_alerts
 from components.azure.audit_logging import audit_parameters
+from components.azure.entra_admin import entra_administrator
 from components.azure.key import VaultKey, VaultKeyArgs, VaultRef
 from components.azure.log_workspace import diagnostic_logs
 from components.azure.read_replica import FlexibleReadReplica, FlexibleReadReplicaArgs
 from components.azure.server_guards import delete_lock, tls_parameters
 from components.model.alarms import AlarmSpec, flexible_server_alarms
+from components.model.entra import EntraAdminGroup
 from components.model.naming import physical_name
 from components.model.regions import GeoBackupDecision
 from components.model.windows import window_start
@@ -45,6 +47,7 @@ class FlexibleServerArgs:
     identity_id: Any  # Input[str]: the only identity that may use that key
     entra_tenant_id: Any  # Input[str]: Microsoft Entra authentication (the IAM-auth analogue)
     geo_backup: GeoBackupDecision
+    entra_admin_group: EntraAdminGroup  # the server's only Entra administrator
     geo_key_uri: Any = None  # Input[str]: required by Azure when geo backup is on
     geo_identity_id: Any = None
     log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace; None: none
@@ -80,7 +83,18 @@ class FlexibleServer(pulumi.ComponentResource):
         last_audit = audit_parameters(
             self, name, flexible.name, args.resource_group_name, server.audit, after=last_tls
         )
-        metrics_parameter(self, name, flexible.name, args.resource_group_name, after=last_audit)
+        last_parameter = metrics_parameter(
+            self, name, flexible.name, args.resource_group_name, after=last_audit
+        )
+        entra_administrator(
+            self,
+            name,
+            flexible.name,
+            args.resource_group_name,
+            args.entra_admin_group,
+            args.entra_tenant_id,
+            after=last_parameter,
+        )
         self.alarms = flexible_server_alarms(server.monitoring, vcores_for(server.min_capacity))
         server_alerts(
             self,
@@ -200,6 +214,7 @@ class CellFacts:
     subscription_id: Any  # Input[str]
     entra_tenant_id: Any  # Input[str]
     geo_backup: GeoBackupDecision
+    entra_admin_group: EntraAdminGroup  # tenancy:entraAdminGroup: administers every server
     geo_vault: VaultRef | None = None  # in the paired region, only when geo backup is on
     log_workspace_id: Any = None  # Input[str]: the cell's Log Analytics workspace
     archive_account_id: Any = None  # Input[str]: the cell's immutable log archive, if any
@@ -235,6 +250,7 @@ def encrypted_flexible_server(
             identity_id=key.identity_id,
             entra_tenant_id=cell.entra_tenant_id,
             geo_backup=cell.geo_backup,
+            entra_admin_group=cell.entra_admin_group,
             geo_key_uri=key.geo_key_uri,
             geo_identity_id=key.geo_identity_id,
             log_workspace_id=cell.log_workspace_id,

@@ -18,6 +18,8 @@ from .appconfig import AppSettings, parse_app_settings
 from .catalog import CLOUDS, Catalog
 from .cell import Cell, parse_stack_name
 from .clouds import CLOUD_TRAITS, NetworkTraits, traits
+from .entra import KEY as ENTRA_ADMIN_GROUP_KEY
+from .entra import EntraAdminGroup, parse_entra_admin_group
 from .errors import InputError, Issue
 
 # The provider key that carries each cloud's region: the program never relies on
@@ -38,6 +40,8 @@ OPTIONAL_KEYS = (
     # deployment sets this, and the next one (without it) locks the archive.
     "tenancy:logArchiveFirstDeploy",
     PROMETHEUS_OPERATOR_KEY,
+    # Azure only, and required there: the operators' group made each server's Entra admin.
+    ENTRA_ADMIN_GROUP_KEY,
 )
 REPOSITORY_URL_HINT = (
     "set it to the repository's web address, e.g. https://github.com/acme/platform"
@@ -73,6 +77,8 @@ class StackSettings:
     log_archive_first_deploy: bool = False
     # The cell's cluster has the Prometheus operator (tenancy:prometheusOperator).
     prometheus_operator: bool = False
+    # Azure: the group made Entra administrator of every Flexible Server (None elsewhere).
+    entra_admin_group: EntraAdminGroup | None = None
 
     @property
     def deletion_protection(self) -> bool:
@@ -279,6 +285,10 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
     issues += alert_issues
     prometheus_operator, flag_issues = _flag(config, PROMETHEUS_OPERATOR_KEY, file)
     issues += flag_issues
+    entra_admin_group, entra_issues = parse_entra_admin_group(
+        config.get(ENTRA_ADMIN_GROUP_KEY), file, cell.cloud
+    )
+    issues += entra_issues
     if issues:
         raise InputError(issues)
     return StackSettings(
@@ -293,6 +303,7 @@ def parse_stack_settings(stack: str, config: dict[str, Any], file: str) -> Stack
         alerts=alerts,
         log_archive_first_deploy=config.get("tenancy:logArchiveFirstDeploy") in (True, "true"),
         prometheus_operator=prometheus_operator,
+        entra_admin_group=entra_admin_group,
     )
 
 

@@ -33,6 +33,7 @@ from components.azure.workload_identity import (
 from components.k8s.workload import APP_NAME
 from components.model.audit import archive_retention_days
 from components.model.blueprint import NAME_PREFIX, Blueprint, DepartedSilo, ServerSpec
+from components.model.entra import EntraAdminGroup
 from components.model.keys import REGULATED_ROTATION_DAYS, is_regulated
 from components.model.naming import CELL_ALERTS, CELL_EXPORTS, CELL_LOGS, physical_name
 from components.model.regions import GeoBackupDecision, azure_geo_backup
@@ -157,11 +158,19 @@ def cell_facts(
         subscription_id=client.subscription_id,
         entra_tenant_id=client.tenant_id,
         geo_backup=geo,
+        entra_admin_group=_entra_admin_group(settings),
         geo_vault=geo_vault,
         log_workspace_id=_log_workspace(settings, blueprint, group, tags).workspace_id,
         archive_account_id=_archive(settings, blueprint, group, vault, client),
         alert_action_group_id=_alerting(settings, group, tags),
     )
+
+
+def _entra_admin_group(settings: StackSettings) -> EntraAdminGroup:
+    group = settings.entra_admin_group
+    if group is None:  # parse_stack_settings refuses an Azure stack without one (exit 2)
+        raise ValueError("an Azure cell needs tenancy:entraAdminGroup")
+    return group
 
 
 def _archive(

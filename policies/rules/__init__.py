@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..framework import Rule
 from . import (
+    access,
     alarms,
     audit,
     backups,
@@ -37,6 +38,7 @@ FAMILIES = (
     exports,
     logs,
     alarms,
+    access,
 )
 RULES: tuple[Rule, ...] = tuple(r for family in FAMILIES for r in family.RULES)
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

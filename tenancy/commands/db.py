@@ -15,8 +15,10 @@ Azure silo servers: ``--stack-outputs`` gives each tenant's workload identity (i
 principal id, stack output ``tenants.<id>.entra_principal_id``), which the plan maps to
 the login role ``entra_tenant_<id>`` holding the tenant role only. Only a Microsoft Entra
 administrator of the server may call ``pgaadauth_create_principal_with_oid``: connect as
-one (an operators' group; password = ``az account get-access-token --resource-type
-oss-rdbms``). ``pulumi up`` applies the plan as the password admin, without this step.
+a member of the stack's ``tenancy:entraAdminGroup``, every server's Entra administrator
+(user = the group's display name; password = ``az account get-access-token
+--resource-type oss-rdbms``). ``pulumi up`` applies the plan as the password admin,
+without this step.
 
 Exit codes: 0 ok, 1 orphans found with ``--fail-on-orphans``, 2 bad input or an
 unusable server -- always with a message on stderr, never a traceback.

@@ -479,6 +479,7 @@ def test_gke_service_account_may_use_only_its_own_cloud_sql_instance() -> None:
 def test_azure_identity_is_no_entra_admin_of_any_server() -> None:
     # Issue 15 item 6b: the identity is mapped narrowly inside PostgreSQL instead
     # (tests/infra/test_workload_identity_finished.py, tests/components/postgres/test_entra_login.py).
+    # The servers' only Entra administrators are the operators' group of the stack file.
     azure = K8sPlan(plan_stack(STACKS[1]))
     identities = [
         r
@@ -486,7 +487,13 @@ def test_azure_identity_is_no_entra_admin_of_any_server() -> None:
         if r["name"].endswith("-workload-identity-identity")
     ]
     assert identities
-    assert azure.of_type("azure-native:dbforpostgresql:Administrator") == []
+    admins = azure.of_type("azure-native:dbforpostgresql:Administrator")
+    assert admins
+    identity_names = {r["inputs"]["resourceName"] for r in identities}
+    for admin in admins:
+        assert admin["inputs"]["principalType"] == "Group"
+        assert admin["inputs"]["principalName"] not in identity_names
+        assert not any("workload-identity" in urn for urn in admin["dependencies"])
 
 
 def test_suspended_silo_tenant_keeps_its_namespace_but_runs_no_pods(tmp_path: Path) -> None:

@@ -101,6 +101,24 @@ def test_every_pooler_control_has_a_rule_on_its_cloud(control: str, cloud: str) 
     assert [r for r in RULES if control in r.matrix and r.cloud == cloud], (control, cloud)
 
 
+# The database administrator row: which clouds have a server-level administrator resource to
+# judge. Azure's Entra administrators are ARM resources; RDS/Aurora's only administrator is
+# the master user (its password managed in Secrets Manager, judged by the secret rules) and
+# IAM auth maps principals to ordinary roles; Cloud SQL IAM users and groups are database
+# users whose rights come from grants inside PostgreSQL (tenancy db apply), not the API.
+ADMIN_MATRIX = ((framework.DB_ADMIN_GROUP, "azure"),)
+
+
+@pytest.mark.parametrize(("control", "cloud"), ADMIN_MATRIX)
+def test_the_database_administrator_control_has_a_rule_on_its_cloud(
+    control: str, cloud: str
+) -> None:
+    cell = [r for r in RULES if control in r.matrix and r.cloud == cloud]
+    # One rule that a server has an administrator, one that every administrator is a group.
+    assert {r.kind for r in cell} == {"resource", "stack"}, (control, cloud)
+    assert any(DATABASES[cloud] in r.types for r in cell)
+
+
 LOG_MATRIX = (
     framework.LOGS_IN_ZONE,
     framework.LOGS_CMK,

@@ -353,6 +353,19 @@ def _read_only_lock(mp: pytest.MonkeyPatch) -> None:
     )
 
 
+def _workload_identity_as_admin(mp: pytest.MonkeyPatch) -> None:
+    # The gap issue 15 closed: a managed identity (a service principal) as server admin.
+    patch_resource(
+        mp,
+        azure.dbforpostgresql.Administrator,
+        lambda _n, kw: kw.update(principal_type="ServicePrincipal"),
+    )
+
+
+def _no_entra_admin(mp: pytest.MonkeyPatch) -> None:
+    mp.setattr(flexible_server, "entra_administrator", lambda *args, **kwargs: None)
+
+
 def _escalating_containers(mp: pytest.MonkeyPatch) -> None:
     original = workload.container_security
     mp.setattr(
@@ -500,6 +513,18 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
         "azure-postgresql-configuration-enable-secure-transport",
     ),
     ("azure-no-delete-lock", AZURE, _read_only_lock, "azure-postgresql-server-enable-delete-lock"),
+    (
+        "azure-workload-identity-as-admin",
+        AZURE,
+        _workload_identity_as_admin,
+        "azure-postgresql-administrator-configure-group-principal",
+    ),
+    (
+        "azure-no-entra-admin",
+        AZURE,
+        _no_entra_admin,
+        "azure-postgresql-server-enable-entra-administrator",
+    ),
     (
         "azure-session-pooling",
         AZURE,

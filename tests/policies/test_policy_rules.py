@@ -13,6 +13,7 @@ from components.gcp.audit_logging import cloudsql_audit_flags
 from components.model.audit import ServerAudit
 from policies.rules import BY_ID, RULES
 from policies.waivers import parse_waivers
+from tests.policies.access_cases import ACCESS_CASES
 from tests.policies.export_cases import EXPORT_CASES
 from tests.support.policy_baselines import (
     PGBOUNCER_INI,
@@ -1046,6 +1047,7 @@ CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, A
     ),
 ]
 CASES += EXPORT_CASES  # issue 12: the export bucket rules (tests/policies/export_cases.py)
+CASES += ACCESS_CASES  # issue 15: the Entra administrator (tests/policies/access_cases.py)
 
 
 def _id(case: tuple[Any, ...]) -> str:

@@ -251,6 +251,17 @@ BASELINES: dict[str, tuple[str, dict[str, Any]]] = {
             "version": "16",
         },
     ),
+    "azure_administrator": (
+        "azure-native:dbforpostgresql:Administrator",
+        {
+            "objectId": "55555555-5555-5555-5555-555555555555",
+            "principalName": "tenancy-prod-db-operators",
+            "principalType": "Group",
+            "resourceGroupName": "rg-tenancy-prod-westeurope",
+            "serverName": "tnc-prod-stark-9da4a4",
+            "tenantId": "11111111-1111-1111-1111-111111111111",
+        },
+    ),
     "azure_vault": (
         "azure-native:keyvault:Vault",
         {

@@ -22,6 +22,15 @@ AZURE_NETWORK = {
 }
 
 
+# Required on every Azure stack (components/model/entra.py); not what these tests probe.
+AZURE_ENTRA_GROUP = {
+    "tenancy:entraAdminGroup": {
+        "objectId": "5f0c8a7e-2b1d-4c3e-9a8f-7d6e5c4b3a21",
+        "displayName": "db-operators",
+    }
+}
+
+
 def _config(cloud: str, region: str, network: dict[str, Any]) -> dict[str, Any]:
     return {
         traits(cloud).region_key: region,
@@ -29,7 +38,7 @@ def _config(cloud: str, region: str, network: dict[str, Any]) -> dict[str, Any]:
         "tenancy:cloud": cloud,
         "tenancy:residency": "eu",
         "tenancy:network": network,
-    }
+    } | (AZURE_ENTRA_GROUP if cloud == "azure" else {})
 
 
 def _network_issues(cloud: str, region: str, network: dict[str, Any]) -> list[tuple[str, str]]:

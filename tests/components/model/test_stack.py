@@ -22,6 +22,7 @@ from components.model.stack import (
 
 STACKS = Path(__file__).resolve().parents[3] / "stacks"
 FILE = "stacks/Pulumi.dev-aws-eu-central-1.yaml"
+ENTRA_GROUP = {"objectId": "5F0C8A7E-2B1D-4C3E-9A8F-7D6E5C4B3A21", "displayName": "db-operators"}
 REGION_KEYS = {"aws": "aws:region", "azure": "azure-native:location", "gcp": "gcp:region"}
 
 
@@ -35,6 +36,8 @@ def _config(stack: str = "dev-aws-eu-central-1", **extra: Any) -> dict[str, Any]
         "tenancy:cloud": cell.cloud,
         "tenancy:residency": "eu",
     }
+    if cell.cloud == "azure":  # the operators' Entra group (components/model/entra.py)
+        config["tenancy:entraAdminGroup"] = dict(ENTRA_GROUP)
     if cell.is_production:  # an alert channel (issue 13) and images by digest (appconfig.py)
         config["tenancy:alerts"] = [{"kind": "email", "target": "oncall@example.com"}]
         config["tenancy:app"] = {"image": "ghcr.io/acme/tenant-api@sha256:" + "0" * 64}
@@ -206,6 +209,7 @@ def test_every_missing_setting_is_reported_at_once() -> None:
         "config.tenancy:cloud",
         "config.tenancy:residency",
         "config.azure-native:location",
+        "config.tenancy:entraAdminGroup",  # required on every Azure stack
     ]
 
 
@@ -301,6 +305,85 @@ def test_app_settings_are_checked_for_the_cells_cloud() -> None:
     issue = _only_issue("dev-gcp-us-central1", config)
     assert issue.path == "config.tenancy:app.identityEndpointCidrs"
     assert issue.message == "GKE Workload Identity's token endpoint has fixed addresses"
+
+
+# --- the operators' Entra group (Azure) ---------------------------------------------------
+
+ENTRA_KEY = "config.tenancy:entraAdminGroup"
+
+
+@pytest.mark.parametrize("stack", ["dev-azure-westeurope", "prod-azure-westeurope"])
+def test_an_azure_stack_names_its_operators_entra_group(stack: str) -> None:
+    settings = parse_stack_settings(stack, _config(stack), FILE)
+    group = settings.entra_admin_group
+    assert group is not None
+    # Object ids are GUIDs, matched case-insensitively: kept in one spelling.
+    assert group.object_id == "5f0c8a7e-2b1d-4c3e-9a8f-7d6e5c4b3a21"
+    assert group.display_name == "db-operators"
+
+
+@pytest.mark.parametrize("stack", ["dev-azure-westeurope", "prod-azure-westeurope"])
+def test_an_azure_stack_without_an_entra_group_is_refused_in_dev_and_prod(stack: str) -> None:
+    config = _config(stack)
+    del config["tenancy:entraAdminGroup"]
+    issue = _only_issue(stack, config)
+    assert issue.path == ENTRA_KEY
+    assert "needs the operators' Entra group" in issue.message
+    assert "objectId" in issue.hint and "displayName" in issue.hint
+
+
+@pytest.mark.parametrize("stack", ["dev-aws-eu-central-1", "prod-gcp-us-central1"])
+def test_an_entra_group_on_another_clouds_stack_is_refused(stack: str) -> None:
+    config = _config(stack, tenancy__entraAdminGroup=dict(ENTRA_GROUP))
+    issue = _only_issue(stack, config)
+    assert issue.path == ENTRA_KEY
+    assert "only Azure stacks" in issue.message
+    assert issue.hint == "remove tenancy:entraAdminGroup from this stack"
+
+
+@pytest.mark.parametrize(
+    ("group", "path", "fragment"),
+    [
+        ({"objectId": "db-operators", "displayName": "x"}, "objectId", "is not a GUID"),
+        ({"objectId": 42, "displayName": "x"}, "objectId", "is not a GUID"),
+        (
+            {"objectId": "00000000-0000-0000-0000-000000000000", "displayName": "x"},
+            "objectId",
+            "nil GUID",
+        ),
+        ({"objectId": ENTRA_GROUP["objectId"], "displayName": ""}, "displayName", "display name"),
+        ({"objectId": ENTRA_GROUP["objectId"], "displayName": None}, "displayName", "display"),
+        ({"objectId": ENTRA_GROUP["objectId"], "displayName": " ops"}, "displayName", "spaces"),
+        (
+            {"objectId": ENTRA_GROUP["objectId"], "displayName": "o" * 64},
+            "displayName",
+            "longer than 63 bytes",
+        ),
+        ({"objectId": ENTRA_GROUP["objectId"]}, "displayName", "missing required setting"),
+        ({**ENTRA_GROUP, "principalType": "User"}, "principalType", "unknown setting"),
+    ],
+)
+def test_a_bad_entra_group_names_the_field(group: dict[str, Any], path: str, fragment: str) -> None:
+    config = _config("prod-azure-westeurope", tenancy__entraAdminGroup=group)
+    issue = _only_issue("prod-azure-westeurope", config)
+    assert issue.path == f"{ENTRA_KEY}.{path}"
+    assert fragment in issue.message
+
+
+@pytest.mark.parametrize("value", ["db-operators", ["db-operators"]])
+def test_an_entra_group_that_is_not_a_mapping_is_refused(value: Any) -> None:
+    config = _config("dev-azure-westeurope", tenancy__entraAdminGroup=value)
+    issue = _only_issue("dev-azure-westeurope", config)
+    assert issue.path == ENTRA_KEY and "expected a mapping" in issue.message
+
+
+def test_a_display_name_counts_bytes_not_characters() -> None:
+    # 21 three-byte characters fit (63 bytes); one more does not.
+    fits = {"objectId": ENTRA_GROUP["objectId"], "displayName": "\u20ac" * 21}
+    config = _config("dev-azure-westeurope", tenancy__entraAdminGroup=fits)
+    assert parse_stack_settings("dev-azure-westeurope", config, FILE).entra_admin_group
+    config["tenancy:entraAdminGroup"] = {**fits, "displayName": "\u20ac" * 22}
+    assert "63 bytes" in _only_issue("dev-azure-westeurope", config).message
 
 
 # --- existing AWS networking ---------------------------------------------------------------
