@@ -58,11 +58,13 @@ from components.postgres.sqlplan import APP_ROLE, META_SCHEMA, SqlPlan, Statemen
 
 CHECKS_PER_QUERY = 1_000  # bounds one query's size; planning cost grows with it
 STATEMENTS_PER_BLOCK = 250  # per DO block: a failure replays at most one transaction
-# Sessions per database that run tenants' blocks side by side (``--connections``). One by
-# default: each session's role changes invalidate the others' membership caches, so on
-# a 2-core server two sessions spent a third more server CPU for little wall time, CPU
-# that a shard's live tenants would miss. More pays only on a server with idle cores.
-CONNECTIONS = 1
+# Sessions per database that run tenants' blocks side by side (``--connections``). Two
+# by default: while one session's DDL waits on the server's files, the other computes.
+# More is not better on a small server: each session's role changes invalidate the
+# others' membership caches, so a 1,000-tenant bridge shard took 8.4 s of server CPU
+# with two sessions and 11.6 s with four, on 2 cores (benchmarks/bench_db_apply.py).
+# Only a run of tenants with several blocks uses the second: adding one tenant does not.
+CONNECTIONS = 2
 LOCK_TIMEOUT_MS = 10_000  # never queue forever behind an application's long transaction
 SERVER_TAG = "tenancy:server="
 # Key of the session-level advisory lock that serialises concurrent applies on one server.
