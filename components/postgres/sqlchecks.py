@@ -10,6 +10,9 @@ default -- which, for a database, includes CONNECT for PUBLIC.
 
 from __future__ import annotations
 
+import functools
+import string
+
 from psycopg import sql
 
 # kind -> (catalog, acl column, owner column, acldefault code, name predicate, GRANT keyword)
@@ -30,10 +33,28 @@ class Check(sql.Composed):
     """
 
     def __init__(self, template: str, **params: object) -> None:
-        literals = {key: sql.Literal(value) for key, value in params.items()}
-        super().__init__(list(sql.SQL(template).format(**literals)))
+        # What ``sql.SQL(template).format(...)`` gives, with the template parsed once per
+        # process: a 1,000-tenant shard's plan makes 22,000 checks from a dozen templates.
+        parts: list[sql.Composable] = []
+        for text, name in _parsed(template):
+            if text is not None:
+                parts.append(text)
+            if name is not None:
+                parts.append(sql.Literal(params[name]))
+        super().__init__(parts)
         self.template = template
         self.params = params
+
+
+@functools.cache
+def _parsed(template: str) -> tuple[tuple[sql.SQL | None, str | None], ...]:
+    """``template`` as (literal text, placeholder name) pairs, as ``SQL.format`` reads it."""
+    pieces = []
+    for text, name, spec, _ in string.Formatter().parse(template):
+        if spec or (name is not None and not name.isidentifier()):
+            raise ValueError(f"check templates take named placeholders only: {template!r}")
+        pieces.append((sql.SQL(text) if text else None, name))
+    return tuple(pieces)
 
 
 def exists(query: str, **params: object) -> Check:
@@ -138,17 +159,29 @@ def owned_by(kind: str, name: str, owner: str) -> Check:
 
 
 def _acl_rows(kind: str, name: str) -> sql.Composed:
+    return sql.SQL(_quoted_acl_rows(kind)).format(name=sql.Literal(name))
+
+
+@functools.cache
+def _quoted_acl_rows(kind: str) -> str:
+    """``FROM <catalog> o, aclexplode(...) a WHERE <predicate>`` with quoted identifiers and
+    ``{name}`` left open; quoted once per kind (quoting without a connection is slow)."""
     catalog, acl, owner, code, predicate, _ = _ACL_OBJECTS[kind]
-    return sql.SQL(
-        "FROM {catalog} o, aclexplode(coalesce(o.{acl}, acldefault({code}, o.{owner}))) a"
-        " WHERE {predicate} AND a.grantee <> o.{owner}"
-    ).format(
-        catalog=sql.Identifier(catalog),
-        acl=sql.Identifier(acl),
-        owner=sql.Identifier(owner),
-        code=sql.Literal(code),
-        predicate=sql.SQL(predicate).format(name=sql.Literal(name)),
+    text = (
+        sql.SQL(
+            "FROM {catalog} o, aclexplode(coalesce(o.{acl}, acldefault({code}, o.{owner}))) a"
+            " WHERE "
+        )
+        .format(
+            catalog=sql.Identifier(catalog),
+            acl=sql.Identifier(acl),
+            owner=sql.Identifier(owner),
+            code=sql.Literal(code),
+        )
+        .as_string(None)
     )
+    quoted_owner = sql.Identifier(owner).as_string(None)
+    return text + predicate + " AND a.grantee <> o." + quoted_owner
 
 
 def _acl_rows_template(kind: str) -> str:

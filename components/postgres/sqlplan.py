@@ -35,6 +35,7 @@ one home row per tenant, and the tenant mover's journal.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -186,6 +187,12 @@ def _ident(*names: str) -> sql.Identifier:
     return sql.Identifier(*names)
 
 
+def _quoted(ident: sql.Identifier) -> str:
+    """``ident`` as SQL text, as psycopg quotes it (each part in double quotes, inner ones
+    doubled), without its connection-less escaping, which is slow at 3,000 calls a shard."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in ident._obj)
+
+
 def _int(value: int) -> sql.SQL:
     # int() first, so only digits (and a sign) can reach the SQL text.
     return sql.SQL(str(int(value)))
@@ -287,7 +294,7 @@ def _exact_grants(
 ) -> Statement:
     """Reset the object's ACL to exactly ``grants``: also revokes what drifted in."""
     keyword = sql.SQL(kind.upper())
-    parts: list[sql.Composable] = [chk.reset_acl(kind, name, ident.as_string(None))]
+    parts: list[sql.Composable] = [chk.reset_acl(kind, name, _quoted(ident))]
     for role, privileges in grants.items():
         parts.append(
             sql.SQL("GRANT {} ON {} {} TO {}").format(
@@ -551,7 +558,22 @@ def _column_sql(
 
 
 def _columns(names: Iterable[str]) -> sql.Composed:
+    return _column_list(tuple(names))
+
+
+# The pieces of a model table's SQL that are the same in every tenant's home, composed
+# once per process: a 1,000-tenant bridge shard has 2,000 tables of two kinds.
+@functools.cache
+def _column_list(names: tuple[str, ...]) -> sql.Composed:
     return sql.SQL(", ").join(_ident(name) for name in names)
+
+
+@functools.cache
+def _model_column_sql(table: TenantTable) -> tuple[sql.Composed, ...]:
+    return tuple(
+        _column_sql(c.name, c.type, sql.SQL(c.default) if c.default else None, c.not_null)
+        for c in table.columns
+    )
 
 
 def _tenant_column(home: TenantHome) -> sql.Composed:
@@ -582,11 +604,7 @@ def create_table_sql(
     initial copy fills tables in parallel, children before their parents.
     """
     schema = schema or home.schema
-    items = [_tenant_column(home)]
-    items += [
-        _column_sql(c.name, c.type, sql.SQL(c.default) if c.default else None, c.not_null)
-        for c in table.columns
-    ]
+    items = [_tenant_column(home), *_model_column_sql(table)]
     items.append(sql.SQL("PRIMARY KEY ({})").format(_columns(table.primary_key)))
     if home.pinned is not None:
         items.append(
@@ -610,14 +628,15 @@ def create_index_sql(schema: str, table: TenantTable, columns: tuple[str, ...]) 
 def _add_missing_columns(table: TenantTable, home: TenantHome) -> sql.Composed:
     # IF NOT EXISTS: only the columns a newer model added are created; the model
     # diff (datamodel.destructive_changes) already refused NOT NULL without default.
-    adds = [
-        sql.SQL("ADD COLUMN IF NOT EXISTS {}").format(
-            _column_sql(c.name, c.type, sql.SQL(c.default) if c.default else None, c.not_null)
-        )
-        for c in table.columns
-    ]
     return sql.SQL("ALTER TABLE {} {}").format(
-        _ident(home.schema, table.name), sql.SQL(", ").join(adds)
+        _ident(home.schema, table.name), _add_column_clauses(table)
+    )
+
+
+@functools.cache
+def _add_column_clauses(table: TenantTable) -> sql.Composed:
+    return sql.SQL(", ").join(
+        sql.SQL("ADD COLUMN IF NOT EXISTS {}").format(column) for column in _model_column_sql(table)
     )
 
 
