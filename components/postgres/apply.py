@@ -264,7 +264,7 @@ class _Guards:
     """A block's checks as a loop: one guard expression per check *kind*, not per statement.
 
     Each distinct expression in a PL/pgSQL block is parsed and planned on its own, so
-    a block of 250 literal checks cost 250 plannings (a third of a bridge shard's first
+    a block of 250 literal checks cost 250 plannings (a quarter of a bridge shard's first
     apply). Here each kind's template reads its values from arrays by position, so it
     is planned a few times per block and then runs from PL/pgSQL's cached plan. Checks
     without a template (a handful per plan) keep their own expression as a kind of one.

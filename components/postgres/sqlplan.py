@@ -140,8 +140,9 @@ class Statement:
     done: SQL | Composed  # one boolean: true when already in effect
     database: str | None = None  # run in this database; None = the connection's own
     transactional: bool = True  # CREATE DATABASE cannot run inside a transaction
-    # Changes only cluster-wide role catalogs and needs nothing but its owner's earlier
-    # role changes, so ``apply`` may run it ahead of the owner's other statements (see
+    # Changes only role catalogs and needs nothing that a non-role statement of its
+    # block creates (a database it names is made by CREATE DATABASE, a batch before),
+    # so ``apply`` may run it ahead of its owner's other statements (see
     # ``apply._role_changes_first``). Not part of the fingerprint: it never changes SQL.
     role_change: bool = False
 
