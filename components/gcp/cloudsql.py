@@ -18,6 +18,7 @@ from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplica
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
 from components.model.alarms import AlarmSpec, cloudsql_alarms
 from components.model.naming import physical_name
+from components.model.pgbouncer import server_ca_bundle
 from components.model.windows import hh_mm_start, window_start
 from components.tier_server import BuiltServer, one_replica_at_a_time
 
@@ -155,6 +156,12 @@ class CloudSqlServer(pulumi.ComponentResource):
             ),
         )
         self.endpoint = instance.private_ip_address
+        # Every CA the instance lists (two during a CA rotation): what its pooler trusts. The
+        # instance keeps the default per-instance CA (server_ca_mode unset, i.e.
+        # GOOGLE_MANAGED_INTERNAL_CA), so these are its own CAs and no other instance's.
+        self.server_ca_pem = instance.server_ca_certs.apply(
+            lambda certs: server_ca_bundle([cert.cert for cert in certs or []])
+        )
         self.connection_name = instance.connection_name
         self.instance_name = instance.name
         # The instance as IAM conditions name it (resource.name).
@@ -318,4 +325,5 @@ def encrypted_cloudsql(
         ready=database,
         iam_resource=database.iam_resource,
         replica_endpoints=tuple(replica.endpoint for replica in replicas),
+        server_ca_pem=database.server_ca_pem,
     )
