@@ -197,6 +197,10 @@ class CloudSqlServer(pulumi.ComponentResource):
                 "ipv4_enabled": False,
                 "private_network": server.network.network_id,
                 "ssl_mode": "ENCRYPTED_ONLY",
+                # Cloud SQL's default, set so no default change can move it: a CA of this
+                # instance alone, so the pooler that trusts its serverCaCerts trusts no other
+                # instance's certificate (docs/connection-pooling.md).
+                "server_ca_mode": "GOOGLE_MANAGED_INTERNAL_CA",
                 "enable_private_path_for_google_cloud_services": False,
             },
             "backup_configuration": {

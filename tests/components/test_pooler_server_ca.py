@@ -64,8 +64,12 @@ def test_the_ca_secret_is_built_from_its_own_shards_cloud_sql_instance(stack: st
         service = secret["inputs"]["metadata"]["name"].removesuffix("-server-ca")
         assert namespace.startswith("tnc-tier-") and service.startswith("pgbouncer-")
         assert secret["inputs"]["type"] == "Opaque"
-        # The only thing it waits for is the instance whose serverCaCerts it holds.
-        assert secret["dependencies"] == [_shard_instance(plan, pooler)["urn"]]
+        # The only thing it waits for is the instance whose serverCaCerts it holds, and
+        # that instance's CA is its own (per-instance CA, set explicitly).
+        instance = _shard_instance(plan, pooler)
+        assert secret["dependencies"] == [instance["urn"]]
+        ip = instance["inputs"]["settings"]["ipConfiguration"]
+        assert ip["serverCaMode"] == "GOOGLE_MANAGED_INTERNAL_CA"
 
 
 @pytest.mark.parametrize("stack", GCP_STACKS)
