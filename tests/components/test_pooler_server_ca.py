@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import configparser
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -126,7 +125,7 @@ def _registered_ca_files(stack: str) -> dict[str, str]:
 
     def record(args: pulumi.ResourceTransformationArgs) -> None:
         if args.type_ == SECRET and args.name.endswith("-server-ca"):
-            data: Mapping[str, Any] = args.props.get("string_data") or args.props["stringData"]
+            data: Any = args.props["string_data"]  # the Secret's Python argument, as given
             pulumi.Output.from_input(data["ca.crt"]).apply(
                 lambda text: seen.__setitem__(args.name, text)
             )
