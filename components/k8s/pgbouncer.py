@@ -39,6 +39,7 @@ from components.model.pgbouncer import (
     PGBOUNCER_PORT,
     SERVER_CA_DIR,
     SERVER_CA_FILE,
+    SERVER_CA_KEY,
     SERVER_PORT,
     TLS_DIR,
     PgBouncerSettings,
@@ -239,7 +240,7 @@ class PgBouncer(pulumi.ComponentResource):
             f"{self.name}-server-ca",
             metadata={**self.meta, "name": f"{self.args.service_name}-server-ca"},
             type="Opaque",
-            string_data={SERVER_CA_FILE.rsplit("/", 1)[1]: self.args.server_ca_pem},
+            string_data={SERVER_CA_KEY: self.args.server_ca_pem},
             opts=pulumi.ResourceOptions(parent=self),
         )
 

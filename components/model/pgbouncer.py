@@ -28,7 +28,8 @@ AUTH_DIR = "/etc/pgbouncer/auth"  # the userlist Secret
 # The server's CA bundle (its own Secret, so kubelet refreshes it when a rotation adds a CA;
 # a subPath mount into TLS_DIR would never be refreshed).
 SERVER_CA_DIR = "/etc/pgbouncer/server-ca"
-SERVER_CA_FILE = f"{SERVER_CA_DIR}/ca.crt"
+SERVER_CA_KEY = "ca.crt"  # the file's key in that Secret
+SERVER_CA_FILE = f"{SERVER_CA_DIR}/{SERVER_CA_KEY}"
 PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
 
 
