@@ -47,6 +47,10 @@ class BuiltServer:
     # (it balances the readers, or reaches the writer while there are none); Flexible
     # Server and Cloud SQL: one per fixed read replica (none when the tier has none).
     replica_endpoints: tuple[Any, ...] = ()
+    # Output[str]: the CA certificates that sign the server's TLS certificate, concatenated
+    # PEM, for a pooler that verifies it (GCP's PgBouncer: Cloud SQL's per-instance CA).
+    # None where no component needs it.
+    server_ca_pem: Any = None
 
 
 class TierServer(pulumi.ComponentResource):
@@ -55,6 +59,7 @@ class TierServer(pulumi.ComponentResource):
     key_ref: pulumi.Output[str]
     iam_resource: pulumi.Output[str]
     replica_endpoints: pulumi.Output[list[str]]
+    server_ca_pem: Any  # Output[str] | None: see BuiltServer
     isolation: DatabaseIsolation
     admin_connection: AdminConnectionArgs
 
@@ -83,6 +88,7 @@ class TierServer(pulumi.ComponentResource):
         self.secret_ref = built.secret_ref
         self.key_ref = built.key_ref
         self.iam_resource = built.iam_resource
+        self.server_ca_pem = built.server_ca_pem
         self.replica_endpoints = pulumi.Output.all(*built.replica_endpoints)
         self.register_outputs(
             {

@@ -144,6 +144,7 @@ class InClusterPooler:
     namespace: str
     service_name: str
     server_host: Any  # Output[str]: the server's private IP
+    server_ca_pem: Any  # Output[str]: the CAs of the server's certificate (PgBouncer verifies it)
     database: str
     login_roles: tuple[str, ...]
     server: TierServer  # its admin connection sets the roles' verifiers, after its SQL plan

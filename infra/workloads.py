@@ -162,6 +162,7 @@ def _pgbouncer(
             labels=spec.labels(),
             app_selector=selector(spec.namespace),
             server_host=pooler.server_host,
+            server_ca_pem=pooler.server_ca_pem,
             database=pooler.database,
             login_roles=pooler.login_roles,
             pooler=pooler.args,

@@ -20,6 +20,7 @@ Rendering of recorded values (inputs and stack outputs):
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import gc
 import hashlib
@@ -602,7 +603,17 @@ def _gcp_crypto_key(project: str, _region: str, location: str, physical: str, in
 
 def _gcp_sql_instance(project: str, region: str, _location: str, physical: str, _in):
     octet = int(_digest(project, physical)[:2], 16) % 250 + 2
+    # The per-instance server CA Cloud SQL creates: one certificate (a rotation adds one).
+    ca_body = base64.b64encode(f"mock Cloud SQL server CA of {project}/{physical}".encode())
     return physical, {
+        "serverCaCerts": [
+            {
+                "cert": "-----BEGIN CERTIFICATE-----\n"
+                f"{ca_body.decode()}\n-----END CERTIFICATE-----",
+                "commonName": f"C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA,dnQualifier={_digest(project, physical)[:8]}",
+                "sha1Fingerprint": _digest("ca", project, physical, size=20),
+            }
+        ],
         "id": physical,
         "connectionName": f"{project}:{region}:{physical}",
         "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{physical}",

@@ -18,6 +18,7 @@ from components.gcp.read_replica import CloudSqlReadReplica, CloudSqlReadReplica
 from components.gcp.secret import DatabaseSecret, DatabaseSecretArgs
 from components.model.alarms import AlarmSpec, cloudsql_alarms
 from components.model.naming import physical_name
+from components.model.pgbouncer import server_ca_bundle
 from components.model.windows import hh_mm_start, window_start
 from components.tier_server import BuiltServer, one_replica_at_a_time
 
@@ -155,6 +156,12 @@ class CloudSqlServer(pulumi.ComponentResource):
             ),
         )
         self.endpoint = instance.private_ip_address
+        # Every CA the instance lists (two during a CA rotation): what its pooler trusts. The
+        # instance keeps the default per-instance CA (server_ca_mode unset, i.e.
+        # GOOGLE_MANAGED_INTERNAL_CA), so these are its own CAs and no other instance's.
+        self.server_ca_pem = instance.server_ca_certs.apply(
+            lambda certs: server_ca_bundle([cert.cert for cert in certs or []])
+        )
         self.connection_name = instance.connection_name
         self.instance_name = instance.name
         # The instance as IAM conditions name it (resource.name).
@@ -190,6 +197,10 @@ class CloudSqlServer(pulumi.ComponentResource):
                 "ipv4_enabled": False,
                 "private_network": server.network.network_id,
                 "ssl_mode": "ENCRYPTED_ONLY",
+                # Cloud SQL's default, set so no default change can move it: a CA of this
+                # instance alone, so the pooler that trusts its serverCaCerts trusts no other
+                # instance's certificate (docs/connection-pooling.md).
+                "server_ca_mode": "GOOGLE_MANAGED_INTERNAL_CA",
                 "enable_private_path_for_google_cloud_services": False,
             },
             "backup_configuration": {
@@ -318,4 +329,5 @@ def encrypted_cloudsql(
         ready=database,
         iam_resource=database.iam_resource,
         replica_endpoints=tuple(replica.endpoint for replica in replicas),
+        server_ca_pem=database.server_ca_pem,
     )

@@ -11,7 +11,10 @@ use it (docs/connection-pooling.md). It is hardened like the tier's own workload
   (and DNS, the namespace's ``allow-dns``); the apps may reach the pooler pods;
 - PodDisruptionBudget, HPA on CPU, a ClusterIP Service only;
 - TLS both ways: clients must use TLS (``client_tls_sslmode=require``) with a
-  cert-manager certificate for the Service's names; the server connection requires TLS;
+  cert-manager certificate for the Service's names; PgBouncer verifies the server's
+  certificate against the Cloud SQL instance's own CAs (``server_tls_sslmode=verify-ca``,
+  from a Secret of the instance's ``serverCaCerts``), not its name: the certificate names
+  the instance, not the private IP PgBouncer dials;
 - auth: SCRAM-SHA-256 from a userlist Secret of verifiers (no password in the plan or in
   the config); each login role's generated password is in a Secret apps mount.
 """
@@ -34,6 +37,9 @@ from components.model.pgbouncer import (
     AUTH_DIR,
     CONFIG_DIR,
     PGBOUNCER_PORT,
+    SERVER_CA_DIR,
+    SERVER_CA_FILE,
+    SERVER_CA_KEY,
     SERVER_PORT,
     TLS_DIR,
     PgBouncerSettings,
@@ -63,6 +69,9 @@ class PgBouncerArgs:
     labels: Mapping[str, str]  # the namespace's labels
     app_selector: Mapping[str, str]  # the tier's app pods: the pooler's only clients
     server_host: pulumi.Input[str]  # the server's private IP
+    # The CA certificates of the server's TLS certificate, concatenated PEM (Cloud SQL's
+    # serverCaCerts): PgBouncer verifies the server against them (verify-ca).
+    server_ca_pem: pulumi.Input[str]
     database: str  # the one database the pooler serves
     login_roles: Sequence[str]  # who may log in through it (the userlist)
     pooler: PoolerArgs  # the tier's pooling section
@@ -118,6 +127,7 @@ class PgBouncer(pulumi.ComponentResource):
         config = self._config(bounds.pool_size_per_pod)
         users = self._userlist()
         tls = self._certificate()
+        server_ca = self._server_ca()
         k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=self.meta, automount_service_account_token=False, opts=child
         )
@@ -132,7 +142,7 @@ class PgBouncer(pulumi.ComponentResource):
             f"{name}-deployment",
             metadata=self.meta,
             spec=self._deployment_spec(checksum),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[config, users, tls]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[config, users, tls, server_ca]),
         )
         k8s.core.v1.Service(
             f"{name}-service",
@@ -218,6 +228,19 @@ class PgBouncer(pulumi.ComponentResource):
             metadata={**self.meta, "name": f"{self.args.service_name}-userlist"},
             type="Opaque",
             string_data={"userlist.txt": _secret(text)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _server_ca(self) -> k8s.core.v1.Secret:
+        """The server's CA bundle, the file ``server_tls_ca_file`` names. When Cloud SQL
+        rotates its CA, the next ``pulumi up`` writes the bundle with both CAs; kubelet
+        refreshes the mounted file and the reloader makes PgBouncer RELOAD. CA certificates
+        are public: a Secret only so the pod mounts it like the other TLS files."""
+        return k8s.core.v1.Secret(
+            f"{self.name}-server-ca",
+            metadata={**self.meta, "name": f"{self.args.service_name}-server-ca"},
+            type="Opaque",
+            string_data={SERVER_CA_KEY: self.args.server_ca_pem},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -321,6 +344,11 @@ class PgBouncer(pulumi.ComponentResource):
                                 {"name": "config", "mount_path": CONFIG_DIR, "read_only": True},
                                 {"name": "userlist", "mount_path": AUTH_DIR, "read_only": True},
                                 {"name": "tls", "mount_path": TLS_DIR, "read_only": True},
+                                {
+                                    "name": "server-ca",
+                                    "mount_path": SERVER_CA_DIR,
+                                    "read_only": True,
+                                },
                                 {"name": "tmp", "mount_path": "/tmp"},
                             ],
                         },
@@ -345,6 +373,13 @@ class PgBouncer(pulumi.ComponentResource):
                                 "default_mode": 0o400,
                             },
                         },
+                        {
+                            "name": "server-ca",
+                            "secret": {
+                                "secret_name": f"{args.service_name}-server-ca",
+                                "default_mode": 0o400,
+                            },
+                        },
                         {"name": "tmp", "empty_dir": {"size_limit": "16Mi"}},
                     ],
                 },
@@ -352,9 +387,15 @@ class PgBouncer(pulumi.ComponentResource):
         }
 
     def _reloader(self) -> k8s.core.v1.ContainerArgsDict:
-        """Sidecar: RELOAD PgBouncer when kubelet refreshes the userlist or the certificate,
-        so a tenant joining the shard never restarts the pooler (reload_script says why)."""
-        watched = [f"{AUTH_DIR}/userlist.txt", f"{TLS_DIR}/tls.crt", f"{TLS_DIR}/tls.key"]
+        """Sidecar: RELOAD PgBouncer when kubelet refreshes the userlist, the certificate or
+        the server's CA bundle, so neither a tenant joining the shard nor a CA rotation
+        restarts the pooler (reload_script says why)."""
+        watched = [
+            f"{AUTH_DIR}/userlist.txt",
+            f"{TLS_DIR}/tls.crt",
+            f"{TLS_DIR}/tls.key",
+            SERVER_CA_FILE,
+        ]
         return {
             "name": "reloader",
             "image": self.args.image,  # the pooler's own pinned image: it has a POSIX sh
@@ -368,6 +409,7 @@ class PgBouncer(pulumi.ComponentResource):
             "volume_mounts": [
                 {"name": "userlist", "mount_path": AUTH_DIR, "read_only": True},
                 {"name": "tls", "mount_path": TLS_DIR, "read_only": True},
+                {"name": "server-ca", "mount_path": SERVER_CA_DIR, "read_only": True},
             ],
         }
 

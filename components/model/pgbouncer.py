@@ -25,6 +25,12 @@ SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations)
 CONFIG_DIR = "/etc/pgbouncer"
 TLS_DIR = "/etc/pgbouncer/tls"  # the cert-manager Secret: tls.crt, tls.key, ca.crt
 AUTH_DIR = "/etc/pgbouncer/auth"  # the userlist Secret
+# The server's CA bundle (its own Secret, so kubelet refreshes it when a rotation adds a CA;
+# a subPath mount into TLS_DIR would never be refreshed).
+SERVER_CA_DIR = "/etc/pgbouncer/server-ca"
+SERVER_CA_KEY = "ca.crt"  # the file's key in that Secret
+SERVER_CA_FILE = f"{SERVER_CA_DIR}/{SERVER_CA_KEY}"
+PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,11 @@ class PgBouncerSettings:
     pool_size_per_pod: int
     max_client_connections: int
     idle_timeout_seconds: int
-    server_tls_sslmode: str = "require"  # see docs/connection-pooling.md: why not verify-full
+    # PgBouncer checks that the server's certificate chains to the instance's CA. Not
+    # verify-full: Cloud SQL's certificate names the instance, not the private IP PgBouncer
+    # dials, so the host name check would always fail (docs/connection-pooling.md).
+    server_tls_sslmode: str = "verify-ca"
+    server_tls_ca_file: str = SERVER_CA_FILE
 
 
 def pgbouncer_ini(settings: PgBouncerSettings) -> str:
@@ -84,6 +94,7 @@ def pgbouncer_ini(settings: PgBouncerSettings) -> str:
         f"client_tls_cert_file = {TLS_DIR}/tls.crt",
         f"client_tls_key_file = {TLS_DIR}/tls.key",
         f"server_tls_sslmode = {settings.server_tls_sslmode}",
+        f"server_tls_ca_file = {settings.server_tls_ca_file}",
         # One client setting on every cloud: client-side prepared statements off.
         "max_prepared_statements = 0",
         # Drivers send it at startup; PgBouncer would refuse the connection otherwise.
@@ -94,6 +105,24 @@ def pgbouncer_ini(settings: PgBouncerSettings) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def server_ca_bundle(certs: Sequence[str | None]) -> str:
+    """The file ``server_tls_ca_file`` names: every CA certificate the server's instance
+    lists, concatenated PEM. During a CA rotation Cloud SQL lists the upcoming CA next to
+    the current one, and the pooler must trust both until the server's certificate is
+    re-signed. Raises ValueError when there is no certificate: a pooler that trusts nothing
+    would refuse every server connection, so the deploy stops instead."""
+    pems = [cert.strip() for cert in certs if cert and cert.strip()]
+    if not pems:
+        raise ValueError(
+            "the server lists no CA certificate: PgBouncer could not verify it "
+            "(server_tls_sslmode = verify-ca); check the instance's serverCaCerts"
+        )
+    for pem in pems:
+        if not (pem.startswith(PEM_BEGIN) and pem.endswith(PEM_END)):
+            raise ValueError(f"not a PEM certificate: {pem[:40]!r}...")
+    return "\n".join(pems) + "\n"
 
 
 def scram_verifier(password: str, salt: bytes, iterations: int = SCRAM_ITERATIONS) -> str:

@@ -146,6 +146,7 @@ def in_cluster_pooler(spec: ServerSpec, args: ServerArgs, server: TierServer) ->
         namespace=namespace_name(spec.owner if spec.is_silo else spec.tier, spec.is_silo),
         service_name=physical_name("k8s.dns1123_label", "pgbouncer", spec.owner),
         server_host=server.endpoint,
+        server_ca_pem=server.server_ca_pem,
         database=args.database_name,
         login_roles=login_roles(spec),
         server=server,

@@ -187,6 +187,7 @@ def azure_transaction_mode(resources: Sequence[Res], ctx: Ctx) -> list[tuple[str
 
 PGBOUNCER_INI = "pgbouncer.ini"
 TLS_MODES = ("require", "verify-ca", "verify-full")
+VERIFYING_MODES = ("verify-ca", "verify-full")  # the server's certificate is checked
 
 
 def _is_pgbouncer(props: Mapping[str, Any]) -> bool:
@@ -214,9 +215,9 @@ def _ini(props: Mapping[str, Any]) -> dict[str, str] | str | None:
 
 @rule(
     id="gcp-pgbouncer-config-enable-require-tls",
-    description="The GCP pooler (PgBouncer) requires TLS from its clients and to its server (client_tls_sslmode and server_tls_sslmode require or verify-*).",
-    why="PgBouncer's defaults are no TLS to clients and 'prefer' to the server: tenant rows and passwords would cross the cluster network in clear text even though Cloud SQL itself only accepts TLS.",
-    remediation="Set client_tls_sslmode=require (with the cert-manager certificate) and server_tls_sslmode=require or verify-full in the pooler's pgbouncer.ini (components/k8s/pgbouncer.py does).",
+    description="The GCP pooler (PgBouncer) requires TLS from its clients (client_tls_sslmode require or verify-*) and verifies its server's certificate against a CA file (server_tls_sslmode verify-ca or verify-full, server_tls_ca_file set).",
+    why="PgBouncer's defaults are no TLS to clients and 'prefer' to the server: tenant rows and passwords would cross the cluster network in clear text even though Cloud SQL itself only accepts TLS. With server_tls_sslmode=require the server connection is encrypted but not authenticated: anything that answers on the server's private IP could pose as the database and collect every tenant's logins and rows.",
+    remediation="Set client_tls_sslmode=require (with the cert-manager certificate), server_tls_sslmode=verify-ca and server_tls_ca_file to the Cloud SQL instance's CA bundle in the pooler's pgbouncer.ini (components/k8s/pgbouncer.py does; verify-full fails on Cloud SQL because its certificate names the instance, not the IP).",
     severity="high",
     enforcement="mandatory",
     controls=c.IN_TRANSIT,
@@ -231,11 +232,23 @@ def gcp_pgbouncer_tls(resource_type: str, props: Mapping[str, Any], ctx: Ctx) ->
         return None
     if not isinstance(settings, dict):
         return [cannot_verify(PGBOUNCER_INI, settings)]
-    return [
-        f"{key} is {settings.get(key, 'unset')}; it must be one of {', '.join(TLS_MODES)}"
-        for key in ("client_tls_sslmode", "server_tls_sslmode")
-        if settings.get(key) not in TLS_MODES
-    ]
+    problems = []
+    client, server = settings.get("client_tls_sslmode"), settings.get("server_tls_sslmode")
+    if client not in TLS_MODES:
+        problems.append(
+            f"client_tls_sslmode is {client or 'unset'}; it must be one of {', '.join(TLS_MODES)}"
+        )
+    if server not in VERIFYING_MODES:
+        problems.append(
+            f"server_tls_sslmode is {server or 'unset'}; it must be one of "
+            f"{', '.join(VERIFYING_MODES)} (require encrypts but does not verify the server)"
+        )
+    if not settings.get("server_tls_ca_file"):
+        problems.append(
+            "server_tls_ca_file is unset; it must name the file of the server's CA "
+            "certificates, which PgBouncer verifies the server against"
+        )
+    return problems
 
 
 @rule(

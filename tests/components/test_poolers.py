@@ -226,7 +226,7 @@ def test_every_gcp_shard_gets_pgbouncer_in_its_tier_namespace_with_the_tiers_set
         assert int(bouncer["default_pool_size"]) * replicas <= pooling["default_pool_size"]
         assert hpa["inputs"]["spec"]["minReplicas"] == 2
         assert bouncer["client_tls_sslmode"] == "require"
-        assert bouncer["server_tls_sslmode"] in ("require", "verify-ca", "verify-full")
+        assert bouncer["server_tls_sslmode"] == "verify-ca"
         assert bouncer["auth_type"] == "scram-sha-256"
         assert server["inputs"]["settings"]["edition"] == "ENTERPRISE"  # why not managed pooling
 
@@ -254,7 +254,7 @@ def test_gcp_pgbouncer_is_hardened_like_the_tiers_workload(stack: str) -> None:
         assert pod["shareProcessNamespace"] is True
         assert reloader["command"][:2] == ["/bin/sh", "-c"]
         assert "/etc/pgbouncer/auth/userlist.txt" in reloader["command"][2]
-        assert {m["name"] for m in reloader["volumeMounts"]} == {"userlist", "tls"}
+        assert {m["name"] for m in reloader["volumeMounts"]} == {"userlist", "tls", "server-ca"}
         assert all(m["readOnly"] for m in reloader["volumeMounts"])
         labels = deployment["inputs"]["spec"]["template"]["metadata"]["labels"]
         [service] = plan.under(pooler, K8S_SERVICE)

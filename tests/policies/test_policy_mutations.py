@@ -539,6 +539,12 @@ MUTATIONS: list[tuple[str, str, Callable[[pytest.MonkeyPatch], None], str]] = [
         "gcp-pgbouncer-config-enable-require-tls",
     ),
     (
+        "gcp-pooler-server-not-verified",
+        GCP,
+        _pooler_ini("server_tls_sslmode = verify-ca", "server_tls_sslmode = require"),
+        "gcp-pgbouncer-config-enable-require-tls",
+    ),
+    (
         "gcp-pooler-session-mode",
         GCP,
         _pooler_ini("pool_mode = transaction", "pool_mode = session"),

@@ -150,9 +150,37 @@ def test_pooler_with_optional_client_tls_fails() -> None:
 
 
 def test_pooler_without_server_tls_fails() -> None:
-    props = _with_ini(_pooler(CONFIG_MAP), "server_tls_sslmode = require\n", "")
+    props = _with_ini(_pooler(CONFIG_MAP), "server_tls_sslmode = verify-ca\n", "")
     assert _check(TLS_RULE, CONFIG_MAP, props) == [
-        "server_tls_sslmode is unset; it must be one of require, verify-ca, verify-full"
+        "server_tls_sslmode is unset; it must be one of verify-ca, verify-full"
+        " (require encrypts but does not verify the server)"
+    ]
+
+
+def test_pooler_encrypting_without_verifying_the_server_fails() -> None:
+    props = _with_ini(
+        _pooler(CONFIG_MAP), "server_tls_sslmode = verify-ca", "server_tls_sslmode = require"
+    )
+    assert _check(TLS_RULE, CONFIG_MAP, props) == [
+        "server_tls_sslmode is require; it must be one of verify-ca, verify-full"
+        " (require encrypts but does not verify the server)"
+    ]
+
+
+def test_pooler_verifying_the_full_server_name_passes() -> None:
+    props = _with_ini(
+        _pooler(CONFIG_MAP), "server_tls_sslmode = verify-ca", "server_tls_sslmode = verify-full"
+    )
+    assert _check(TLS_RULE, CONFIG_MAP, props) == []
+
+
+def test_pooler_without_the_server_ca_file_fails() -> None:
+    props = _with_ini(
+        _pooler(CONFIG_MAP), "server_tls_ca_file = /etc/pgbouncer/server-ca/ca.crt\n", ""
+    )
+    assert _check(TLS_RULE, CONFIG_MAP, props) == [
+        "server_tls_ca_file is unset; it must name the file of the server's CA"
+        " certificates, which PgBouncer verifies the server against"
     ]
 
 

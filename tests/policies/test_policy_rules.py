@@ -986,8 +986,31 @@ CASES: list[tuple[str, str, list[tuple[Any, Any]], list[str] | None, dict[str, A
     (
         "gcp-pgbouncer-config-enable-require-tls",
         "gcp_pgbouncer_config",
-        [(_INI, _ini("server_tls_sslmode = require", "server_tls_sslmode = prefer"))],
-        ["server_tls_sslmode is prefer; it must be one of require, verify-ca, verify-full"],
+        [(_INI, _ini("server_tls_sslmode = verify-ca", "server_tls_sslmode = prefer"))],
+        [
+            "server_tls_sslmode is prefer; it must be one of verify-ca, verify-full"
+            " (require encrypts but does not verify the server)"
+        ],
+        {},
+    ),
+    (
+        "gcp-pgbouncer-config-enable-require-tls",
+        "gcp_pgbouncer_config",
+        [(_INI, _ini("server_tls_sslmode = verify-ca", "server_tls_sslmode = require"))],
+        [
+            "server_tls_sslmode is require; it must be one of verify-ca, verify-full"
+            " (require encrypts but does not verify the server)"
+        ],
+        {},
+    ),
+    (
+        "gcp-pgbouncer-config-enable-require-tls",
+        "gcp_pgbouncer_config",
+        [(_INI, _ini("server_tls_ca_file = /etc/pgbouncer/server-ca/ca.crt\n", ""))],
+        [
+            "server_tls_ca_file is unset; it must name the file of the server's CA"
+            " certificates, which PgBouncer verifies the server against"
+        ],
         {},
     ),
     ("gcp-pgbouncer-config-configure-transaction-pool-mode", "gcp_pgbouncer_config", [], [], {}),

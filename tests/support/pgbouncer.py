@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from components.model.pgbouncer import reload_script
 from tests.support.pgserver import SERVER_USER, PgServer, PgServerError, free_port
 
 ADMIN_USER = "pgbouncer_admin"  # may run SHOW POOLS on the virtual 'pgbouncer' database
@@ -110,6 +111,19 @@ def _config(server: PgServer, base: Path, port: int, settings: dict[str, str]) -
     lines = ["[databases]", f"* = host=127.0.0.1 port={server.port}", "", "[pgbouncer]"]
     lines += [f"{key} = {value}" for key, value in options.items()]
     return "\n".join(lines) + "\n"
+
+
+def start_reloader(
+    watched: Iterable[str | Path], interval_seconds: float = 0.2
+) -> subprocess.Popen[bytes]:
+    """The pooler's reloader sidecar (components/model/pgbouncer.py ``reload_script``), run
+    as the user PgBouncer runs as (the pod's uid): signalling needs the same uid. The
+    caller terminates it."""
+    run_as: dict[str, Any] = {}
+    if os.geteuid() == 0:
+        run_as = {"user": SERVER_USER, "group": SERVER_USER, "extra_groups": []}
+    script = reload_script([str(path) for path in watched], interval_seconds=interval_seconds)
+    return subprocess.Popen(["/bin/sh", "-c", script], **run_as)
 
 
 def _wait_until_listening(bouncer: PgBouncer, deadline_s: float = 10.0) -> None:

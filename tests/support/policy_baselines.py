@@ -82,7 +82,8 @@ pool_mode = transaction
 default_pool_size = 3
 auth_type = scram-sha-256
 client_tls_sslmode = require
-server_tls_sslmode = require
+server_tls_sslmode = verify-ca
+server_tls_ca_file = /etc/pgbouncer/server-ca/ca.crt
 """
 
 BASELINES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -11,6 +11,7 @@ from components.model.pgbouncer import (
     pgbouncer_ini,
     pooler_bounds,
     scram_verifier,
+    server_ca_bundle,
     service_host,
     userlist,
 )
@@ -54,7 +55,8 @@ def test_the_ini_carries_the_tiers_settings_and_tls_both_ways() -> None:
     assert bouncer["max_client_conn"] == "2000"
     assert bouncer["server_idle_timeout"] == "60"
     assert bouncer["client_tls_sslmode"] == "require"
-    assert bouncer["server_tls_sslmode"] == "require"
+    assert bouncer["server_tls_sslmode"] == "verify-ca"
+    assert bouncer["server_tls_ca_file"] == "/etc/pgbouncer/server-ca/ca.crt"
     assert bouncer["auth_type"] == "scram-sha-256"
     assert bouncer["listen_port"] == "6432"
     assert "password" not in pgbouncer_ini(
@@ -81,3 +83,21 @@ def test_the_service_host_is_the_cluster_dns_name() -> None:
     assert service_host("pgbouncer-free-01", "tnc-tier-free") == (
         "pgbouncer-free-01.tnc-tier-free.svc.cluster.local"
     )
+
+
+CA_1 = "-----BEGIN CERTIFICATE-----\nQ0Egb25l\n-----END CERTIFICATE-----"
+CA_2 = "-----BEGIN CERTIFICATE-----\nQ0EgdHdv\n-----END CERTIFICATE-----"
+
+
+def test_the_server_ca_bundle_holds_every_certificate_one_after_the_other() -> None:
+    assert server_ca_bundle([CA_1 + "\n", None, CA_2]) == f"{CA_1}\n{CA_2}\n"
+
+
+def test_a_server_without_a_ca_certificate_stops_the_deploy() -> None:
+    with pytest.raises(ValueError, match="lists no CA certificate"):
+        server_ca_bundle([None, " "])
+
+
+def test_a_ca_that_is_not_pem_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a PEM certificate"):
+        server_ca_bundle(["MIIC...base64 without its armour"])

@@ -4,18 +4,16 @@ the running PgBouncer RELOAD, so the new tenant logs in without restarting the p
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import psycopg
 import pytest
 
-from components.model.pgbouncer import reload_script, scram_verifier
-from tests.support.pgbouncer import PgBouncer, find_pgbouncer, start_pgbouncer
-from tests.support.pgserver import SERVER_USER, PgServer, PgServerError
+from components.model.pgbouncer import scram_verifier
+from tests.support.pgbouncer import PgBouncer, find_pgbouncer, start_pgbouncer, start_reloader
+from tests.support.pgserver import PgServer, PgServerError
 
 PRESENT, JOINING = "reload_present", "reload_joining"
 SECRET = "the-joining-tenants-secret"
@@ -57,12 +55,7 @@ def _onboard(bouncer: PgBouncer) -> None:
 
 
 def _start_reloader(bouncer: PgBouncer) -> subprocess.Popen[bytes]:
-    # As the user PgBouncer runs as (the pod's uid): signalling needs the same uid.
-    run_as: dict[str, Any] = {}
-    if os.geteuid() == 0:
-        run_as = {"user": SERVER_USER, "group": SERVER_USER, "extra_groups": []}
-    script = reload_script([str(bouncer.base_dir / "userlist.txt")], interval_seconds=0.2)
-    return subprocess.Popen(["/bin/sh", "-c", script], **run_as)
+    return start_reloader([bouncer.base_dir / "userlist.txt"])
 
 
 def _bouncer(pg: PgServer) -> PgBouncer:
