@@ -157,8 +157,8 @@ class CloudSqlServer(pulumi.ComponentResource):
         )
         self.endpoint = instance.private_ip_address
         # Every CA the instance lists (two during a CA rotation): what its pooler trusts. The
-        # instance keeps the default per-instance CA (server_ca_mode unset, i.e.
-        # GOOGLE_MANAGED_INTERNAL_CA), so these are its own CAs and no other instance's.
+        # instance has a CA of its own (server_ca_mode GOOGLE_MANAGED_INTERNAL_CA, below),
+        # so these are its own CAs and no other instance's.
         self.server_ca_pem = instance.server_ca_certs.apply(
             lambda certs: server_ca_bundle([cert.cert for cert in certs or []])
         )
