@@ -11,7 +11,7 @@ buckets take no labels). Required retention per tier comes from the policy confi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import controls as c
@@ -101,6 +101,27 @@ def _cell_days(servers: Iterable[Res], ctx: Ctx, regulated_only: bool = False) -
             return None
         wanted.append(days)
     return max(wanted, default=0)
+
+
+def _each_regulated_primary(
+    resources: Sequence[Res],
+    database_type: str,
+    ctx: Ctx,
+    judge: Callable[[Res, Mapping[str, str], int], list[str]],
+) -> Results:
+    """``judge(server, tags, needed_days)`` for every primary of a regulated tier; a tier
+    whose log retention the config does not give is reported as such instead."""
+    results: Results = []
+    for server in _primaries(resources, database_type):
+        tags = _tags(server)
+        if not _regulated(tags, ctx):
+            continue
+        needed = _required_days(tags.get("tier"), ctx)
+        if needed is None:
+            results.append((server.urn, _retained("archive", None, None, tags.get("tier"))))
+            continue
+        results.append((server.urn, judge(server, tags, needed)))
+    return results
 
 
 def _zone_of(resource: Res, servers: Sequence[Res]) -> str | None:
@@ -228,15 +249,8 @@ def aws_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
     streams = [r for r in resources if r.type == t.FIREHOSE and _depends_on(r, locked)]
     buckets = [b for s in streams for b in _depends_on(s, locked)]
     locks = [r for r in resources if r.type == t.S3_OBJECT_LOCK and _depends_on(r, buckets)]
-    results: Results = []
-    for server in _primaries(resources, t.RDS_CLUSTER):
-        tags = _tags(server)
-        if not _regulated(tags, ctx):
-            continue
-        needed = _required_days(tags.get("tier"), ctx)
-        if needed is None:
-            results.append((server.urn, _retained("archive", None, None, tags.get("tier"))))
-            continue
+
+    def judge(server: Res, tags: Mapping[str, str], needed: int) -> list[str]:
         group = f"/aws/rds/cluster/{server.props.get('clusterIdentifier')}/postgresql"
         found = []
         if group not in filters:
@@ -249,8 +263,9 @@ def aws_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
             production = is_production(tags, ctx)
             best = min((_lock_findings(lock, needed, production) for lock in locks), key=len)
             found += best
-        results.append((server.urn, found))
-    return results
+        return found
+
+    return _each_regulated_primary(resources, t.RDS_CLUSTER, ctx, judge)
 
 
 # ---- Azure ------------------------------------------------------------------------------
@@ -328,28 +343,18 @@ def _immutability_findings(account: Res, needed: int, production: bool | None) -
 def azure_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
     accounts = [r for r in resources if r.type == t.AZ_STORAGE]
     settings = [r for r in resources if r.type == t.AZ_DIAGNOSTIC]
-    results: Results = []
-    for server in _primaries(resources, t.AZ_SERVER):
-        tags = _tags(server)
-        if not _regulated(tags, ctx):
-            continue
-        needed = _required_days(tags.get("tier"), ctx)
-        if needed is None:
-            results.append((server.urn, _retained("archive", None, None, tags.get("tier"))))
-            continue
+
+    def judge(server: Res, tags: Mapping[str, str], needed: int) -> list[str]:
         mine = [s for s in settings if server.urn in s.dependencies]
         targets = [
             a for s in mine if s.props.get("storageAccountId") for a in _depends_on(s, accounts)
         ]
         if not targets:
-            results.append(
-                (server.urn, ["no diagnostic setting of the server writes to an archive account"])
-            )
-            continue
+            return ["no diagnostic setting of the server writes to an archive account"]
         production = is_production(tags, ctx)
-        best = min((_immutability_findings(a, needed, production) for a in targets), key=len)
-        results.append((server.urn, best))
-    return results
+        return min((_immutability_findings(a, needed, production) for a in targets), key=len)
+
+    return _each_regulated_primary(resources, t.AZ_SERVER, ctx, judge)
 
 
 # ---- GCP --------------------------------------------------------------------------------
@@ -432,15 +437,8 @@ def gcp_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
         for r in resources
         if r.type == t.GCP_LOG_BUCKET
     }
-    results: Results = []
-    for server in _primaries(resources, t.SQL_INSTANCE):
-        tags = _tags(server)
-        if not _regulated(tags, ctx):
-            continue
-        needed = _required_days(tags.get("tier"), ctx)
-        if needed is None:
-            results.append((server.urn, _retained("archive", None, None, tags.get("tier"))))
-            continue
+
+    def judge(server: Res, tags: Mapping[str, str], needed: int) -> list[str]:
         region = server.props.get("region")
         routed = [
             buckets[_bucket_of(s)]
@@ -448,8 +446,7 @@ def gcp_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
             if _covers(s.props.get("filter"), region) and _bucket_of(s) in buckets
         ]
         if not routed:
-            results.append((server.urn, ["no sink routes the instance's logs into a log bucket"]))
-            continue
+            return ["no sink routes the instance's logs into a log bucket"]
         production = is_production(tags, ctx)
         options = []
         for bucket in routed:
@@ -458,8 +455,9 @@ def gcp_log_archive(resources: Sequence[Res], ctx: Ctx) -> Results:
             if production and bucket.props.get("locked") is not True:
                 found.append("the log bucket's retention is not locked; production needs it locked")
             options.append(found)
-        results.append((server.urn, min(options, key=len)))
-    return results
+        return min(options, key=len)
+
+    return _each_regulated_primary(resources, t.SQL_INSTANCE, ctx, judge)
 
 
 RULES = (
