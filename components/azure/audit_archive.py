@@ -16,31 +16,17 @@ Monitor's delivery).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
-from components.args import EncryptionArgs
-from components.azure.key import VaultRef
-from components.azure.storage_account import ImmutableAccountSpec, immutable_account
+from components.azure.storage_account import ImmutableAccountArgs, immutable_account
 
 
 @dataclass(frozen=True)
-class AuditArchiveArgs:
-    account_name: str  # from the naming module (globally unique, no hyphens)
-    key_name: str  # the archive's key in the cell vault
-    identity_name: str  # the one identity that may use that key
-    resource_group_name: Any  # Input[str]
-    location: str  # the cell's region: inside the residency zone
-    vault: VaultRef
-    subscription_id: Any  # Input[str]
-    retention_days: int  # the longest log retention of the cell's regulated servers
-    locked: bool  # production: the policy can no longer be shortened or removed
-    tags: Mapping[str, str]
-    encryption: EncryptionArgs = EncryptionArgs()
-    protect: bool = False
+class AuditArchiveArgs(ImmutableAccountArgs):
+    """retention_days: the longest log retention of the cell's regulated servers; locked:
+    production (the policy can no longer be shortened or removed)."""
 
 
 class AuditArchive(pulumi.ComponentResource):
@@ -52,24 +38,11 @@ class AuditArchive(pulumi.ComponentResource):
         super().__init__("tenancy:azure:AuditArchive", name, None, opts)
         account = immutable_account(
             name,
-            ImmutableAccountSpec(
-                account_name=args.account_name,
-                key_name=args.key_name,
-                identity_name=args.identity_name,
-                subscription_id=args.subscription_id,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                vault=args.vault,
-                retention_days=args.retention_days,
-                locked=args.locked,
-                append_writes=True,  # diagnostics append to their hourly blobs
-                # Azure Monitor's diagnostic delivery comes in as a trusted service (not
-                # exercised here: no cloud account).
-                firewall_bypass="AzureServices",
-                tags=args.tags,
-                encryption=args.encryption,
-                protect=args.protect,
-            ),
+            args,
+            append_writes=True,  # diagnostics append to their hourly blobs
+            # Azure Monitor's diagnostic delivery comes in as a trusted service (not
+            # exercised here: no cloud account).
+            firewall_bypass="AzureServices",
             parent=self,
         )
         self.account_id = account.id

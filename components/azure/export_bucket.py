@@ -11,37 +11,23 @@ access, no shared keys (Entra ID only), TLS 1.2 and HTTPS only. One private cont
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure
 
-from components.args import EncryptionArgs
-from components.azure.key import VaultRef
-from components.azure.storage_account import ImmutableAccountSpec, immutable_account
+from components.azure.storage_account import ImmutableAccountArgs, immutable_account
 from components.model.erasure import EXPORT_RETENTION_DAYS
 
 CONTAINER = "exports"
 
 
 @dataclass(frozen=True)
-class ExportBucketArgs:
-    account_name: str  # from the naming module (globally unique, letters and digits)
-    key_name: str  # the account's key in the cell's vault
-    identity_name: str  # the identity that wraps and unwraps with it
-    resource_group_name: Any  # Input[str]
-    location: str  # the cell's region: inside the residency zone
-    vault: VaultRef
-    subscription_id: Any  # Input[str]
-    tags: Mapping[str, str]
+class ExportBucketArgs(ImmutableAccountArgs):
     retention_days: int = EXPORT_RETENTION_DAYS
     # Locked: the period can only be extended, and the account cannot be deleted while a
     # blob is under it (prod). Unlocked: the same protection, but a dev stack can go.
     locked: bool = True
-    encryption: EncryptionArgs = EncryptionArgs()
-    protect: bool = False
 
 
 class ExportBucket(pulumi.ComponentResource):
@@ -56,22 +42,9 @@ class ExportBucket(pulumi.ComponentResource):
         super().__init__("tenancy:azure:ExportBucket", name, None, opts)
         account = immutable_account(
             name,
-            ImmutableAccountSpec(
-                account_name=args.account_name,
-                key_name=args.key_name,
-                identity_name=args.identity_name,
-                subscription_id=args.subscription_id,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                vault=args.vault,
-                retention_days=args.retention_days,
-                locked=args.locked,
-                append_writes=False,  # an archive is written once
-                firewall_bypass="None",  # exports are uploaded by operators through Entra ID
-                tags=args.tags,
-                encryption=args.encryption,
-                protect=args.protect,
-            ),
+            args,
+            append_writes=False,  # an archive is written once
+            firewall_bypass="None",  # exports are uploaded by operators through Entra ID
             parent=self,
         )
         after_account = pulumi.ResourceOptions(parent=self, depends_on=[account])

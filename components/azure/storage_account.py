@@ -26,29 +26,39 @@ MAX_IMMUTABILITY_DAYS = 146000
 
 
 @dataclass(frozen=True)
-class ImmutableAccountSpec:
+class ImmutableAccountArgs:
+    """What an immutable account is made from; each component's args extend it (the audit
+    archive and the export store), so both hand their args over as they are."""
+
     account_name: str  # from the naming module (globally unique, letters and digits)
     key_name: str  # the account's key in the cell's vault
     identity_name: str  # the one identity that may use that key
-    subscription_id: Any  # Input[str]
     resource_group_name: Any  # Input[str]
     location: str  # the cell's region: inside the residency zone
     vault: VaultRef
+    subscription_id: Any  # Input[str]
+    tags: Mapping[str, str]
     retention_days: int
     locked: bool  # Locked: the period can only be lengthened, never shortened or removed
-    append_writes: bool  # diagnostics append to blobs: allow protected appends for them
-    # "AzureServices" lets trusted services (Azure Monitor's delivery) through the firewall.
-    firewall_bypass: str
-    tags: Mapping[str, str]
     encryption: EncryptionArgs = EncryptionArgs()
     protect: bool = False
 
 
 def immutable_account(
-    name: str, spec: ImmutableAccountSpec, parent: pulumi.Resource
+    name: str,
+    spec: ImmutableAccountArgs,
+    *,
+    append_writes: bool,
+    firewall_bypass: str,
+    parent: pulumi.Resource,
 ) -> azure.storage.StorageAccount:
     """The account's key, the account and its versioning (version-level immutability needs
-    versioning on)."""
+    versioning on).
+
+    ``append_writes``: diagnostics append to blobs, so allow protected appends for them.
+    ``firewall_bypass``: "AzureServices" lets trusted services (Azure Monitor's delivery)
+    through the firewall; "None" lets nothing.
+    """
     key = VaultKey(
         f"{name}-key",
         VaultKeyArgs(
@@ -86,7 +96,7 @@ def immutable_account(
         immutable_storage_with_versioning={
             "enabled": True,
             "immutability_policy": {
-                "allow_protected_append_writes": spec.append_writes,
+                "allow_protected_append_writes": append_writes,
                 "immutability_period_since_creation_in_days": min(
                     spec.retention_days, MAX_IMMUTABILITY_DAYS
                 ),
@@ -100,7 +110,7 @@ def immutable_account(
         allow_cross_tenant_replication=False,
         default_to_o_auth_authentication=True,
         public_network_access="Disabled",
-        network_rule_set={"default_action": "Deny", "bypass": spec.firewall_bypass},
+        network_rule_set={"default_action": "Deny", "bypass": firewall_bypass},
         tags=dict(spec.tags),
         # The key's grant to the identity first, or the account cannot use the key.
         opts=pulumi.ResourceOptions(parent=parent, protect=spec.protect, depends_on=[key]),
