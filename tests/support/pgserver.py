@@ -13,15 +13,18 @@ thrown away; it does not change what RLS, grants or roles allow.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 from psycopg.conninfo import make_conninfo
 
 SERVER_USER = "postgres"  # OS user that owns the data dir when we start as root
@@ -174,3 +177,22 @@ def start_server(settings: dict[str, str] | None = None) -> PgServer:
     except BaseException:
         shutil.rmtree(base_dir, ignore_errors=True)
         raise
+
+
+_database_numbers = itertools.count(1)
+
+
+def admin_databases(server: PgServer, role: str) -> Callable[[str], str]:
+    """Create ``role`` as the clouds' admin (LOGIN CREATEDB CREATEROLE, no superuser, like
+    rds_superuser / azure_pg_admin / cloudsqlsuperuser); returns ``create(prefix)``, which
+    makes a uniquely named database owned by it and returns its DSN as that role."""
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN CREATEDB CREATEROLE")
+
+    def create(prefix: str) -> str:
+        name = f"{prefix}_{next(_database_numbers)}"
+        with psycopg.connect(server.dsn(user=role), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return server.dsn(name, user=role)
+
+    return create

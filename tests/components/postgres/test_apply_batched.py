@@ -19,7 +19,7 @@ from components.postgres import apply as apply_module
 from components.postgres import sqlchecks as chk
 from components.postgres.apply import ApplyError, apply_plan, check_all
 from components.postgres.sqlplan import Statement, TenantDb, build_plan
-from tests.support.pgserver import PgServer
+from tests.support.pgserver import PgServer, admin_databases
 
 pytestmark = pytest.mark.postgres
 
@@ -29,16 +29,7 @@ _names = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def admin_db(pg: PgServer) -> Callable[[str], str]:
-    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {ADMIN} LOGIN CREATEDB CREATEROLE")
-
-    def create(prefix: str) -> str:
-        name = f"{prefix}_{next(_names)}"
-        with psycopg.connect(pg.dsn(user=ADMIN), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return pg.dsn(name, user=ADMIN)
-
-    return create
+    return admin_databases(pg, ADMIN)
 
 
 def _one_by_one(conn: psycopg.Connection, statements: Sequence[Statement]) -> list[bool | None]:

@@ -8,7 +8,6 @@ copy; destructive ones are refused before anything runs.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import psycopg
@@ -18,12 +17,11 @@ from psycopg import errors
 from components.postgres.apply import ApplyError, apply_plan
 from components.postgres.datamodel import DEFAULT_MODEL, Column, TenantTable, model_version
 from components.postgres.sqlplan import TenantDb, build_plan
-from tests.support.pgserver import PgServer
+from tests.support.pgserver import PgServer, admin_databases
 
 pytestmark = pytest.mark.postgres
 
 ADMIN = "model_admin"
-_names = itertools.count(1)
 
 NOTES = TenantTable("notes", (Column("id", "uuid", "gen_random_uuid()"), Column("text", "text")))
 GROWN = (
@@ -39,16 +37,7 @@ GROWN = (
 
 @pytest.fixture(scope="module")
 def admin_db(pg: PgServer) -> Callable[[str], str]:
-    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {ADMIN} LOGIN CREATEDB CREATEROLE")
-
-    def create(prefix: str) -> str:
-        name = f"{prefix}_{next(_names)}"
-        with psycopg.connect(pg.dsn(user=ADMIN), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return pg.dsn(name, user=ADMIN)
-
-    return create
+    return admin_databases(pg, ADMIN)
 
 
 def _columns(dsn: str, schema: str, table: str) -> list[tuple[str, str, bool]]:
