@@ -221,6 +221,24 @@ class CellFacts:
     alert_action_group_id: Any = None  # Input[str]: the cell's action group; None: none
 
 
+def server_key_args(
+    server: ServerArgs, key_name: str, cell: CellFacts, enabled: bool = True
+) -> VaultKeyArgs:
+    """A server's own key (and identity, and geo-backup key). A departed silo tenant keeps
+    the same key under the same name, so both build it here: any drift would replace it."""
+    return VaultKeyArgs(
+        key_name=key_name,
+        identity_name=physical_name("azure.resource", server.physical_name, "cmk"),
+        vault=cell.vault,
+        subscription_id=cell.subscription_id,
+        tags=server.tags,
+        encryption=server.encryption,
+        geo_vault=cell.geo_vault if cell.geo_backup.enabled else None,
+        protect=server.protect,
+        enabled=enabled,
+    )
+
+
 def encrypted_flexible_server(
     parent: pulumi.Resource, name: str, server: ServerArgs, key_name: str, cell: CellFacts
 ) -> BuiltServer:
@@ -228,16 +246,7 @@ def encrypted_flexible_server(
     cannot autoscale them), as children of ``parent``."""
     key = VaultKey(
         f"{name}-key",
-        VaultKeyArgs(
-            key_name=key_name,
-            identity_name=physical_name("azure.resource", server.physical_name, "cmk"),
-            vault=cell.vault,
-            subscription_id=cell.subscription_id,
-            tags=server.tags,
-            encryption=server.encryption,
-            geo_vault=cell.geo_vault if cell.geo_backup.enabled else None,
-            protect=server.protect,
-        ),
+        server_key_args(server, key_name, cell),
         pulumi.ResourceOptions(parent=parent),
     )
     database = FlexibleServer(

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import pulumi
 
 from components.args import ServerArgs
-from components.azure.flexible_server import CellFacts, encrypted_flexible_server
-from components.azure.key import VaultKey, VaultKeyArgs
-from components.model.naming import physical_name
+from components.azure.flexible_server import CellFacts, encrypted_flexible_server, server_key_args
+from components.azure.key import VaultKey
 from components.tier_server import TierServer
 
 
@@ -47,20 +46,9 @@ class DepartedSiloTenant(pulumi.ComponentResource):
         self, name: str, args: DepartedSiloTenantArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("tenancy:azure:SiloTenant", name, None, opts)
-        server, cell = args.server, args.cell
         VaultKey(
             f"{name}-key",
-            VaultKeyArgs(
-                key_name=args.key_name,
-                identity_name=physical_name("azure.resource", server.physical_name, "cmk"),
-                vault=cell.vault,
-                subscription_id=cell.subscription_id,
-                tags=server.tags,
-                encryption=server.encryption,
-                geo_vault=cell.geo_vault if cell.geo_backup.enabled else None,
-                protect=server.protect,
-                enabled=args.enabled,
-            ),
+            server_key_args(args.server, args.key_name, args.cell, enabled=args.enabled),
             pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({})
