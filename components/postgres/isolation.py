@@ -15,7 +15,7 @@ resource never touches the database: tenant data is only ever removed by hand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +90,8 @@ def _plan_from_props(props: dict[str, Any]) -> SqlPlan:
     return plan
 
 
-def _conninfo(props: dict[str, Any]) -> str:
+def admin_conninfo(props: Mapping[str, Any]) -> str:
+    """The libpq connection string of an ``AdminConnectionArgs`` as a provider receives it."""
     sslrootcert = props.get("sslrootcert")
     options: dict[str, str] = {"sslrootcert": sslrootcert} if sslrootcert else {}
     return make_conninfo(
@@ -109,7 +110,7 @@ def _apply(props: dict[str, Any]) -> dict[str, Any]:
     # Imported here so registering the resource (the offline plan) never loads the runtime.
     from components.postgres.apply import apply_plan
 
-    report = apply_plan(_conninfo(props), _plan_from_props(props))
+    report = apply_plan(admin_conninfo(props), _plan_from_props(props))
     return {
         **props,
         "changed": [f"[{s.owner}] {s.summary}" for s in report.changed],

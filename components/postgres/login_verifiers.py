@@ -21,7 +21,7 @@ import pulumi
 from psycopg import sql
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from components.postgres.isolation import AdminConnectionArgs
+from components.postgres.isolation import AdminConnectionArgs, admin_conninfo
 
 SCRAM_PREFIX = "SCRAM-SHA-256$"
 
@@ -49,23 +49,9 @@ def set_verifiers(conninfo: str, verifiers: Mapping[str, str]) -> list[str]:
     return changed
 
 
-def _conninfo(props: Mapping[str, Any]) -> str:
-    options = {"sslrootcert": props["sslrootcert"]} if props.get("sslrootcert") else {}
-    return psycopg.conninfo.make_conninfo(
-        host=props["host"],
-        port=int(props["port"]),
-        dbname=props["database"],
-        user=props["username"],
-        password=props["password"],
-        sslmode=props["sslmode"],
-        connect_timeout=10,
-        **options,
-    )
-
-
 class VerifiersProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        set_verifiers(_conninfo(props), props["verifiers"])
+        set_verifiers(admin_conninfo(props), props["verifiers"])
         return CreateResult(id_=str(props["server"]), outs=props)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -73,7 +59,7 @@ class VerifiersProvider(ResourceProvider):
         return DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        set_verifiers(_conninfo(news), news["verifiers"])
+        set_verifiers(admin_conninfo(news), news["verifiers"])
         return UpdateResult(outs=news)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
